@@ -1,0 +1,116 @@
+#include "adapters/sqlite/migrations.hpp"
+
+namespace kurz::adapters::sqlite {
+namespace {
+
+// The seed's PostgreSQL schema in SQLite's dialect. Times are INTEGER microseconds since the Unix
+// epoch (UTC); booleans are 0/1; JSON columns are TEXT. The seed's dedup index on MD5(url) is an
+// index on (owner, url itself, newest first): SQLite has no MD5, 2 KiB keys are fine, and the
+// lookup is per owner anyway. users(email) needs no index beyond its UNIQUE constraint.
+constexpr const char* kAccountsAndLinks = R"sql(
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  password_hash TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'suspended', 'deleted')),
+  tier TEXT NOT NULL DEFAULT 'free' CHECK (tier IN ('free', 'pro', 'enterprise')),
+  default_expiry_days INTEGER NOT NULL DEFAULT 1825
+);
+
+CREATE TABLE api_keys (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  key_hash TEXT NOT NULL UNIQUE,
+  key_prefix TEXT NOT NULL,
+  name TEXT,
+  created_at INTEGER NOT NULL,
+  last_used_at INTEGER,
+  expires_at INTEGER,
+  revoked_at INTEGER,
+  permissions TEXT NOT NULL
+    DEFAULT '{"create":true,"read":true,"delete":true,"admin":false}'
+);
+CREATE INDEX idx_api_keys_hash ON api_keys (key_hash) WHERE revoked_at IS NULL;
+CREATE INDEX idx_api_keys_user ON api_keys (user_id);
+
+CREATE TABLE urls (
+  short_code TEXT PRIMARY KEY CHECK (length(short_code) BETWEEN 1 AND 32),
+  original_url TEXT NOT NULL CHECK (length(CAST(original_url AS BLOB)) <= 2048),
+  user_id INTEGER REFERENCES users (id),
+  api_key_id INTEGER REFERENCES api_keys (id),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  deleted_at INTEGER,
+  is_custom INTEGER NOT NULL DEFAULT 0 CHECK (is_custom IN (0, 1)),
+  redirect_type INTEGER NOT NULL DEFAULT 301 CHECK (redirect_type IN (301, 302, 307)),
+  click_count INTEGER NOT NULL DEFAULT 0,
+  last_clicked_at INTEGER,
+  metadata TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX idx_urls_user_id_created ON urls (user_id, created_at DESC, short_code DESC)
+  WHERE deleted_at IS NULL;
+CREATE INDEX idx_urls_expires_at ON urls (expires_at)
+  WHERE expires_at IS NOT NULL AND deleted_at IS NULL;
+CREATE INDEX idx_urls_owner_url ON urls (user_id, original_url, created_at DESC, short_code DESC)
+  WHERE deleted_at IS NULL;
+
+CREATE TABLE counters (
+  name TEXT PRIMARY KEY,
+  next_value INTEGER NOT NULL CHECK (next_value >= 0)
+) WITHOUT ROWID;
+INSERT INTO counters (name, next_value) VALUES ('link_code', 0);
+
+CREATE TABLE settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+)sql";
+
+// Raw clicks (the seed partitions them by month; SQLite has no partitions, so retention is a
+// DELETE by the clicked_at index) and their daily aggregate. The (short_code, clicked_at) index
+// also carries ip_hash so that unique-visitor counts read the index only.
+constexpr const char* kClicks = R"sql(
+CREATE TABLE clicks (
+  id INTEGER PRIMARY KEY,
+  event_id TEXT NOT NULL UNIQUE,
+  short_code TEXT NOT NULL,
+  clicked_at INTEGER NOT NULL,
+  ip_hash TEXT,
+  user_agent TEXT,
+  referrer TEXT,
+  accept_language TEXT,
+  country_code TEXT,
+  city TEXT,
+  device_type TEXT,
+  browser TEXT,
+  os TEXT
+);
+CREATE INDEX idx_clicks_short_code_time ON clicks (short_code, clicked_at, ip_hash);
+CREATE INDEX idx_clicks_time ON clicks (clicked_at);
+
+CREATE TABLE daily_stats (
+  short_code TEXT NOT NULL,
+  date TEXT NOT NULL,
+  click_count INTEGER NOT NULL DEFAULT 0,
+  unique_visitors INTEGER NOT NULL DEFAULT 0,
+  top_referrers TEXT NOT NULL DEFAULT '[]',
+  country_breakdown TEXT NOT NULL DEFAULT '{}',
+  device_breakdown TEXT NOT NULL DEFAULT '{}',
+  PRIMARY KEY (short_code, date)
+) WITHOUT ROWID;
+CREATE INDEX idx_daily_stats_date ON daily_stats (date);
+)sql";
+
+constexpr Migration kMigrations[] = {
+    {1, "accounts and links", kAccountsAndLinks},
+    {2, "clicks and daily stats", kClicks},
+};
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+}  // namespace kurz::adapters::sqlite

@@ -1,0 +1,40 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "app/config.hpp"
+#include "core/error.hpp"
+#include "ports/account_store.hpp"
+#include "ports/click_log.hpp"
+#include "ports/link_store.hpp"
+#include "ports/settings_store.hpp"
+
+namespace kurz::app {
+
+// The storage ports of one process, opened from the configured backend URL. The only place
+// (with backends.cpp) that names concrete adapters.
+struct Backends {
+  std::shared_ptr<void> owner;  // keeps the database and adapters alive
+  ports::LinkStore* links = nullptr;
+  ports::AccountStore* accounts = nullptr;
+  ports::SettingsStore* settings = nullptr;
+  ports::ClickLog* click_log = nullptr;
+  ports::StatsStore* stats = nullptr;
+  std::string description;               // for the start-up line (passwords redacted)
+  std::function<core::Result<void>()> ping;  // readiness of the database
+};
+
+// The database URL in effect: --database, or sqlite under --data.
+std::string DatabaseUrl(const ServeConfig& config);
+
+// Opens the database named by `url` (schemes: sqlite, memory), creating the data directory for
+// SQLite, and runs its migrations when `migrate` is set. invalid_argument for unknown schemes
+// (listing the known ones), unavailable when it cannot be opened.
+core::Result<Backends> OpenBackends(const std::string& url, bool migrate, int* migrations_applied);
+
+// Refuses backend URLs this build cannot serve yet (cache, events, analytics).
+core::Result<void> CheckAuxiliaryBackends(const ServeConfig& config);
+
+}  // namespace kurz::app

@@ -1,0 +1,207 @@
+#include "app/config.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstdlib>
+
+namespace kurz::app {
+
+namespace {
+
+std::string EnvName(const std::string& flag) {
+  std::string name = "KURZ_";
+  for (char c : flag) name.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(c)));
+  return name;
+}
+
+core::Result<void> Invalid(std::string message) {
+  return core::Fail(core::ErrorCode::kInvalidArgument, std::move(message));
+}
+
+}  // namespace
+
+core::Result<BackendUrl> ParseBackendUrl(std::string_view text) {
+  const auto sep = text.find("://");
+  if (sep == std::string_view::npos || sep == 0) {
+    return core::Fail(core::ErrorCode::kInvalidArgument,
+                      "'" + std::string(text) + "' is not a backend URL like scheme://...");
+  }
+  BackendUrl url;
+  url.text = std::string(text);
+  for (char c : text.substr(0, sep)) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-') {
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        "'" + std::string(text) + "' has an invalid scheme");
+    }
+    url.scheme.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  url.rest = std::string(text.substr(sep + 3));
+  return url;
+}
+
+core::Result<Flags> Flags::Parse(int argc, char** argv, int first,
+                                 const std::vector<std::string>& known,
+                                 const std::vector<std::string>& switches) {
+  Flags flags;
+  const auto is_known = [&](const std::string& n) {
+    return std::find(known.begin(), known.end(), n) != known.end();
+  };
+  const auto is_switch = [&](const std::string& n) {
+    return std::find(switches.begin(), switches.end(), n) != switches.end();
+  };
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--") {
+      for (++i; i < argc; ++i) flags.positional_.emplace_back(argv[i]);
+      break;
+    }
+    if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
+      if (arg.size() > 1 && arg[0] == '-') {
+        return core::Fail(core::ErrorCode::kInvalidArgument, "unknown flag '" + arg + "'");
+      }
+      flags.positional_.push_back(arg);
+      continue;
+    }
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (const auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    if (!is_known(name) && !is_switch(name)) {
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        "unknown flag '--" + name + "' (see --help)");
+    }
+    if (is_switch(name)) {
+      if (value) {
+        return core::Fail(core::ErrorCode::kInvalidArgument,
+                          "flag '--" + name + "' takes no value");
+      }
+      flags.values_[name] = "true";
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= argc) {
+        return core::Fail(core::ErrorCode::kInvalidArgument,
+                          "flag '--" + name + "' needs a value");
+      }
+      value = argv[++i];
+    }
+    flags.values_[name] = *value;
+  }
+  for (const std::string& name : known) {
+    if (flags.values_.count(name)) continue;
+    if (const char* env = std::getenv(EnvName(name).c_str())) flags.values_[name] = env;
+  }
+  return flags;
+}
+
+std::optional<std::string> Flags::Get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+const std::vector<std::string>& ServeFlagNames() {
+  static const std::vector<std::string> names = {
+      "listen",         "data",           "base-url",      "database",           "cache",
+      "events",         "analytics",      "bootstrap-key", "rate-limit-api",     "rate-limit-redirect",
+      "geoip",          "threads",        "workers",       "cache-size",         "click-queue"};
+  return names;
+}
+
+core::Result<std::int64_t> ParseIntFlag(const std::string& name, const std::string& value,
+                                        std::int64_t min, std::int64_t max) {
+  std::int64_t n = 0;
+  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || n < min ||
+      n > max) {
+    return core::Fail(core::ErrorCode::kInvalidArgument,
+                      "--" + name + " must be a whole number from " + std::to_string(min) +
+                          " to " + std::to_string(max) + ", not '" + value + "'");
+  }
+  return n;
+}
+
+core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
+  ServeConfig c;
+  if (!flags.positional().empty()) {
+    return core::Fail(core::ErrorCode::kInvalidArgument,
+                      "unexpected argument '" + flags.positional().front() + "'");
+  }
+  if (auto listen = flags.Get("listen")) {
+    const auto colon = listen->rfind(':');
+    if (colon == std::string::npos || colon == 0) {
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        "--listen must be HOST:PORT such as 127.0.0.1:8080, not '" + *listen +
+                            "'");
+    }
+    c.listen_host = listen->substr(0, colon);
+    if (c.listen_host.size() > 2 && c.listen_host.front() == '[' && c.listen_host.back() == ']') {
+      c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
+    }
+    auto port = ParseIntFlag("listen port", listen->substr(colon + 1), 0, 65535);
+    if (!port) return std::unexpected(port.error());
+    c.listen_port = static_cast<std::uint16_t>(*port);
+  }
+  if (auto v = flags.Get("data")) {
+    if (v->empty()) return core::Fail(core::ErrorCode::kInvalidArgument, "--data must not be empty");
+    c.data_dir = *v;
+  }
+  if (auto v = flags.Get("base-url")) {
+    if (!(v->rfind("http://", 0) == 0 || v->rfind("https://", 0) == 0) || v->size() < 10) {
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        "--base-url must be an http(s) URL such as https://sho.rt, not '" + *v +
+                            "'");
+    }
+    c.base_url = *v;
+    while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+  }
+  if (auto v = flags.Get("database")) c.database = *v;
+  if (auto v = flags.Get("cache")) c.cache = *v;
+  if (auto v = flags.Get("events")) c.events = *v;
+  if (auto v = flags.Get("analytics")) c.analytics = *v;
+  if (auto v = flags.Get("bootstrap-key")) {
+    const bool ok = v->size() >= 16 && v->size() <= 200 &&
+                    std::all_of(v->begin(), v->end(), [](char ch) { return ch > 0x20 && ch < 0x7F; });
+    if (!ok) {
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        "--bootstrap-key must be 16 to 200 visible ASCII characters");
+    }
+    c.bootstrap_key = *v;
+  }
+  struct IntFlag {
+    const char* name;
+    std::int64_t min;
+    std::int64_t max;
+    std::int64_t* out;
+  };
+  std::int64_t threads = 0;
+  std::int64_t workers = c.workers;
+  const IntFlag ints[] = {
+      {"rate-limit-api", 0, 1'000'000, &c.rate_limit_api},
+      {"rate-limit-redirect", 0, 1'000'000, &c.rate_limit_redirect},
+      {"threads", 1, 256, &threads},
+      {"workers", 1, 1024, &workers},
+      {"cache-size", 0, 1'000'000'000, &c.cache_size},
+      {"click-queue", 16, 16'777'216, &c.click_queue},
+  };
+  for (const IntFlag& f : ints) {
+    if (auto v = flags.Get(f.name)) {
+      auto n = ParseIntFlag(f.name, *v, f.min, f.max);
+      if (!n) return std::unexpected(n.error());
+      *f.out = *n;
+    }
+  }
+  c.threads = static_cast<int>(threads);
+  c.workers = static_cast<int>(workers);
+  if (flags.Has("geoip")) {
+    return core::Fail(core::ErrorCode::kInvalidArgument,
+                      "--geoip is not available yet in this version (GeoIP comes with click "
+                      "analytics)");
+  }
+  return c;
+}
+
+}  // namespace kurz::app

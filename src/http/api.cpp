@@ -1,0 +1,1083 @@
+#include "http/api.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
+
+#include "core/short_code.hpp"
+#include "core/time.hpp"
+#include "http/openapi.hpp"
+
+namespace kurz::http {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+using core::ErrorCode;
+
+constexpr std::size_t kMaxMetadataBytes = 4096;
+constexpr int kDefaultListLimit = 50;
+constexpr int kMaxListLimit = 1000;
+constexpr int kDefaultStatsDays = 30;
+constexpr int kMaxStatsDays = 366;
+constexpr std::int64_t kMaxExpiresInSeconds = 100LL * 366 * 24 * 3600;
+
+constexpr std::string_view kNotFoundHtml =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Link not "
+    "found</title></head>\n<body><h1>Link not found</h1><p>There is no short link at this "
+    "address. Check it for typing mistakes.</p></body></html>\n";
+constexpr std::string_view kGoneHtml =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Link "
+    "gone</title></head>\n<body><h1>Link gone</h1><p>This short link was deleted or has "
+    "expired.</p></body></html>\n";
+constexpr std::string_view kNotFoundJson =
+    R"({"error":{"code":"not_found","message":"no link with this code"}})";
+constexpr std::string_view kGoneJson =
+    R"({"error":{"code":"gone","message":"this link was deleted or has expired"}})";
+
+std::int64_t MonotonicMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    const char a = static_cast<char>(std::tolower(static_cast<unsigned char>(s[i])));
+    if (a != prefix[i]) return false;
+  }
+  return true;
+}
+
+bool WantsJson(const Request& req) {
+  return req.accept.find("application/json") != std::string_view::npos;
+}
+
+// Request ids we echo: 1..128 visible ASCII characters.
+bool IsAcceptableRequestId(std::string_view id) {
+  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+    return c > 0x20 && c < 0x7F;
+  });
+}
+
+struct ApiError {
+  int status;
+  std::string_view code;
+  std::string message;
+};
+
+ApiError FromError(const core::Error& e) {
+  switch (e.code) {
+    case ErrorCode::kInvalidArgument: return {400, "invalid_argument", e.detail};
+    case ErrorCode::kInvalidUrl: return {400, "invalid_url", e.detail};
+    case ErrorCode::kInvalidCode: return {400, "invalid_code", e.detail};
+    case ErrorCode::kNotFound: return {404, "not_found", e.detail};
+    case ErrorCode::kGone: return {410, "gone", e.detail};
+    case ErrorCode::kConflict: return {409, "code_taken", e.detail};
+    case ErrorCode::kUnauthorized: return {401, "unauthorized", e.detail};
+    case ErrorCode::kForbidden: return {403, "forbidden", e.detail};
+    case ErrorCode::kUnavailable:
+    case ErrorCode::kTimeout: return {503, "unavailable", "a backend is unavailable: " + e.detail};
+    case ErrorCode::kInternal: break;
+  }
+  return {500, "internal", "internal error"};
+}
+
+std::string ErrorBody(std::string_view code, std::string_view message) {
+  Json body;
+  body["error"]["code"] = code;
+  body["error"]["message"] = message;
+  return body.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+std::string PermissionName(core::Permission p) {
+  switch (p) {
+    case core::kPermCreate: return "create";
+    case core::kPermRead: return "read";
+    case core::kPermDelete: return "delete";
+    case core::kPermAdmin: return "admin";
+  }
+  return "?";
+}
+
+Json PermissionsJson(core::Permissions perms) {
+  Json out = Json::array();
+  for (auto p : {core::kPermCreate, core::kPermRead, core::kPermDelete, core::kPermAdmin}) {
+    if (perms & p) out.push_back(PermissionName(p));
+  }
+  return out;
+}
+
+Json TimeOrNull(const std::optional<core::Micros>& t) {
+  return t ? Json(core::FormatRfc3339(*t)) : Json(nullptr);
+}
+
+// Opaque list cursors: base64url of "<created_at>.<code>".
+constexpr std::string_view kB64 =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+std::string EncodeCursor(const core::ListCursor& c) {
+  const std::string raw = std::to_string(c.created_at) + "." + c.code;
+  std::string out;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (unsigned char ch : raw) {
+    acc = (acc << 8) | ch;
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      out.push_back(kB64[(acc >> bits) & 63]);
+    }
+  }
+  if (bits > 0) out.push_back(kB64[(acc << (6 - bits)) & 63]);
+  return out;
+}
+
+std::optional<core::ListCursor> DecodeCursor(std::string_view s) {
+  if (s.empty() || s.size() > 128) return std::nullopt;
+  std::string raw;
+  std::uint32_t acc = 0;
+  int bits = 0;
+  for (char ch : s) {
+    const auto pos = kB64.find(ch);
+    if (pos == std::string_view::npos) return std::nullopt;
+    acc = (acc << 6) | static_cast<std::uint32_t>(pos);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      raw.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  const auto dot = raw.find('.');
+  if (dot == std::string::npos || dot == 0) return std::nullopt;
+  core::ListCursor cursor;
+  const auto [ptr, ec] = std::from_chars(raw.data(), raw.data() + dot, cursor.created_at);
+  if (ec != std::errc() || ptr != raw.data() + dot || cursor.created_at < 0) return std::nullopt;
+  cursor.code = raw.substr(dot + 1);
+  if (!core::LooksLikeCode(cursor.code)) return std::nullopt;
+  return cursor;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The percent-decoded value of `name` in a query string; nullopt when absent.
+std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::string value;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '+') {
+        value.push_back(' ');
+      } else if (raw[i] == '%' && i + 2 < raw.size() + 0 && HexValue(raw[i + 1]) >= 0 &&
+                 HexValue(raw[i + 2]) >= 0) {
+        value.push_back(static_cast<char>(HexValue(raw[i + 1]) * 16 + HexValue(raw[i + 2])));
+        i += 2;
+      } else {
+        value.push_back(raw[i]);
+      }
+    }
+    return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> ParsePositiveId(std::string_view s) {
+  std::int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+  if (ec != std::errc() || ptr != s.data() + s.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> segments;
+  std::size_t start = 1;  // skip the leading '/'
+  while (start <= path.size()) {
+    const auto slash = path.find('/', start);
+    segments.push_back(path.substr(start, slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return segments;
+}
+
+// What a matched API route allows.
+struct RouteMatch {
+  Route route = Route::kOther;
+  std::string_view allow;          // the Allow header
+  std::string_view param;          // {code} or {id}
+  bool method_ok = false;
+  core::Permissions needs = 0;     // permission the method requires
+};
+
+bool IsGetLike(Method m) { return m == Method::kGet || m == Method::kHead; }
+
+std::optional<RouteMatch> MatchApi(const std::vector<std::string_view>& seg, Method m) {
+  // seg[0] == "v1"
+  RouteMatch r;
+  const std::size_t n = seg.size();
+  if (n == 2 && seg[1] == "urls") {
+    r.route = Route::kLinks;
+    r.allow = "GET, HEAD, POST";
+    r.method_ok = IsGetLike(m) || m == Method::kPost;
+    r.needs = m == Method::kPost ? core::kPermCreate : core::kPermRead;
+  } else if (n == 3 && seg[1] == "urls") {
+    r.route = Route::kLink;
+    r.allow = "GET, HEAD, DELETE";
+    r.param = seg[2];
+    r.method_ok = IsGetLike(m) || m == Method::kDelete;
+    r.needs = m == Method::kDelete ? core::kPermDelete : core::kPermRead;
+  } else if (n == 4 && seg[1] == "urls" && seg[3] == "stats") {
+    r.route = Route::kLinkStats;
+    r.allow = "GET, HEAD";
+    r.param = seg[2];
+    r.method_ok = IsGetLike(m);
+    r.needs = core::kPermRead;
+  } else if (n == 2 && seg[1] == "api-keys") {
+    r.route = Route::kApiKeys;
+    r.allow = "GET, HEAD, POST";
+    r.method_ok = IsGetLike(m) || m == Method::kPost;
+  } else if (n == 3 && seg[1] == "api-keys") {
+    r.route = Route::kApiKey;
+    r.allow = "DELETE";
+    r.param = seg[2];
+    r.method_ok = m == Method::kDelete;
+  } else if (n == 2 && seg[1] == "users") {
+    r.route = Route::kUsers;
+    r.allow = "GET, HEAD, POST";
+    r.method_ok = IsGetLike(m) || m == Method::kPost;
+    r.needs = core::kPermAdmin;
+  } else if (n == 3 && seg[1] == "users") {
+    r.route = Route::kUser;
+    r.allow = "GET, HEAD, PATCH";
+    r.param = seg[2];
+    r.method_ok = IsGetLike(m) || m == Method::kPatch;
+    r.needs = core::kPermAdmin;
+  } else {
+    return std::nullopt;
+  }
+  return r;
+}
+
+// Builds owned responses for the worker-pool side.
+class Reply {
+ public:
+  explicit Reply(std::string request_id) : request_id_(std::move(request_id)) {}
+
+  Response Json(int status, const nlohmann::ordered_json& body) {
+    Response r = Base(status);
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+    return r;
+  }
+  Response Error(const ApiError& e) {
+    Response r = Base(e.status);
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.body = ErrorBody(e.code, e.message);
+    if (e.status == 401) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+    if (e.status == 503) r.headers.emplace_back("Retry-After", "1");
+    return r;
+  }
+  Response Error(int status, std::string_view code, std::string message) {
+    return Error(ApiError{status, code, std::move(message)});
+  }
+  Response Empty(int status) { return Base(status); }
+
+ private:
+  Response Base(int status) {
+    Response r;
+    r.status = status;
+    r.headers.emplace_back("X-Request-Id", request_id_);
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
+  }
+  std::string request_id_;
+};
+
+}  // namespace
+
+class Api::Impl {
+ public:
+  Impl(ApiDeps deps, ApiOptions options, int loops)
+      : d_(std::move(deps)),
+        o_(std::move(options)),
+        api_limiter_(o_.rate_limit_api),
+        redirect_limiter_(o_.rate_limit_redirect),
+        loops_(static_cast<std::size_t>(std::max(loops, 1))) {
+    while (!o_.base_url.empty() && o_.base_url.back() == '/') o_.base_url.pop_back();
+    std::snprintf(id_prefix_, sizeof id_prefix_, "%016llx",
+                  static_cast<unsigned long long>(o_.click_id_prefix));
+  }
+
+  void Handle(const Request& req, Responder& res);
+  void ProtocolError(int status, std::string_view code, std::string_view message, Responder& res);
+
+ private:
+  struct alignas(64) LoopState {
+    std::uint64_t counter = 0;
+    char request_id[33] = {};
+  };
+
+  // The request's id: the client's when acceptable, else a fresh one (no allocation).
+  std::string_view RequestId(const Request& req) {
+    if (IsAcceptableRequestId(req.request_id)) return req.request_id;
+    LoopState& loop = loops_[static_cast<std::size_t>(req.loop_index) % loops_.size()];
+    std::memcpy(loop.request_id, id_prefix_, 16);
+    std::snprintf(loop.request_id + 16, 17, "%016llx",
+                  static_cast<unsigned long long>(++loop.counter * loops_.size() +
+                                                  static_cast<std::size_t>(req.loop_index)));
+    return {loop.request_id, 32};
+  }
+
+  void SendSync(Route route, std::int64_t start, Responder& res, int status,
+                std::span<const Header> headers, std::string_view body) {
+    res.Send(status, headers, body);
+    d_.metrics_sink.Record(route, status, MonotonicMicros() - start);
+  }
+
+  void Redirect(const Request& req, Responder& res, std::int64_t start);
+  void AnswerMissingLink(const Request& req, Responder& res, std::string_view request_id,
+                         bool gone, std::int64_t start);
+  void RecordClick(const Request& req, std::string_view code, core::Micros now);
+  void Defer(Route route, const Request& req, Responder& res, std::string_view request_id,
+             std::int64_t start,
+             std::function<Response(const Request&, Reply&)> work);
+  Response RunApi(const RouteMatch& match, const Request& req, Reply& reply,
+                  std::vector<std::pair<std::string, std::string>>& limit_headers);
+  Response Readiness(Reply& reply);
+  std::string RenderMetrics() const;
+
+  Response CreateLink(const service::Principal& who, const Request& req, Reply& reply);
+  Response ListLinks(const service::Principal& who, const Request& req, Reply& reply);
+  Response LinkStats(const service::Principal& who, std::string_view code, const Request& req,
+                     Reply& reply);
+  Response CreateKey(const service::Principal& who, const Request& req, Reply& reply);
+  Response ListKeys(const service::Principal& who, Reply& reply);
+  Response CreateUser(const Request& req, Reply& reply);
+  Response ListUsers(Reply& reply);
+  Response GetUser(std::string_view id, Reply& reply);
+  Response PatchUser(const service::Principal& who, std::string_view id, const Request& req,
+                     Reply& reply);
+  Json LinkJson(const core::Link& link) const;
+
+  struct Deps : ApiDeps {
+    Metrics metrics_sink;
+    explicit Deps(ApiDeps deps) : ApiDeps(std::move(deps)) {}
+  };
+  Deps d_;
+  ApiOptions o_;
+  service::RateLimiter api_limiter_;
+  service::RateLimiter redirect_limiter_;
+  std::vector<LoopState> loops_;
+  char id_prefix_[17] = {};
+  std::atomic<std::uint64_t> protocol_errors_{0};
+};
+
+Api::Api(ApiDeps deps, ApiOptions options, int loops)
+    : impl_(std::make_unique<Impl>(std::move(deps), std::move(options), loops)) {}
+Api::~Api() = default;
+
+void Api::Handle(const Request& request, Responder& responder) {
+  impl_->Handle(request, responder);
+}
+
+void Api::HandleProtocolError(int status, std::string_view code, std::string_view message,
+                              Responder& responder) {
+  impl_->ProtocolError(status, code, message, responder);
+}
+
+void Api::Impl::ProtocolError(int status, std::string_view code, std::string_view message,
+                              Responder& res) {
+  // Called on any loop thread without a parsed request: a fresh id from a shared counter.
+  char request_id[33];
+  std::snprintf(request_id, sizeof request_id, "%s%016llx", id_prefix_,
+                static_cast<unsigned long long>(
+                    protocol_errors_.fetch_add(1, std::memory_order_relaxed) | (1ULL << 63)));
+  const std::string body = ErrorBody(code, message);
+  const Header headers[] = {{"X-Request-Id", request_id},
+                            {"Content-Type", "application/json"},
+                            {"Cache-Control", "no-store"}};
+  res.Send(status, headers, body);
+  d_.metrics_sink.Record(Route::kOther, status, 0);
+}
+
+void Api::Impl::Handle(const Request& req, Responder& res) {
+  const std::int64_t start = MonotonicMicros();
+  const std::string_view path = req.path;
+
+  if (path == "/healthz") {
+    const std::string_view id = RequestId(req);
+    const Header headers[] = {{"X-Request-Id", id},
+                              {"Content-Type", "application/json"},
+                              {"Cache-Control", "no-store"}};
+    SendSync(Route::kHealth, start, res, 200, headers, R"({"status":"ok"})");
+    return;
+  }
+  if (path == "/metrics") {
+    const std::string_view id = RequestId(req);
+    const std::string text = RenderMetrics();
+    const Header headers[] = {{"X-Request-Id", id},
+                              {"Content-Type", "text/plain; version=0.0.4; charset=utf-8"},
+                              {"Cache-Control", "no-store"}};
+    SendSync(Route::kMetrics, start, res, 200, headers, text);
+    return;
+  }
+  if (path == "/v1/openapi.json") {
+    const std::string_view id = RequestId(req);
+    const Header headers[] = {{"X-Request-Id", id}, {"Content-Type", "application/json"}};
+    SendSync(Route::kOpenApi, start, res, 200, headers, OpenApiJson());
+    return;
+  }
+  if (path == "/readyz") {
+    Defer(Route::kReady, req, res, RequestId(req), start,
+          [this](const Request&, Reply& reply) { return Readiness(reply); });
+    return;
+  }
+  if (path == "/v1" || path.starts_with("/v1/")) {
+    const auto segments = SplitPath(path);
+    auto match = MatchApi(segments, req.method);
+    const std::string_view id = RequestId(req);
+    if (!match) {
+      const std::string body = ErrorBody("not_found", "no such API endpoint");
+      const Header headers[] = {{"X-Request-Id", id},
+                                {"Content-Type", "application/json"},
+                                {"Cache-Control", "no-store"}};
+      SendSync(Route::kOther, start, res, 404, headers, body);
+      return;
+    }
+    if (!match->method_ok) {
+      const std::string body =
+          ErrorBody("method_not_allowed", std::string(req.method_text) + " is not allowed here");
+      const Header headers[] = {{"X-Request-Id", id},
+                                {"Content-Type", "application/json"},
+                                {"Cache-Control", "no-store"},
+                                {"Allow", match->allow}};
+      SendSync(match->route, start, res, 405, headers, body);
+      return;
+    }
+    Defer(match->route, req, res, id, start,
+          [this, m = *match](const Request& r, Reply& reply) {
+            std::vector<std::pair<std::string, std::string>> limit_headers;
+            Response out = RunApi(m, r, reply, limit_headers);
+            for (auto& h : limit_headers) out.headers.push_back(std::move(h));
+            return out;
+          });
+    return;
+  }
+  Redirect(req, res, start);
+}
+
+void Api::Impl::AnswerMissingLink(const Request& req, Responder& res,
+                                  std::string_view request_id, bool gone, std::int64_t start) {
+  const bool json = WantsJson(req);
+  const Header headers[] = {
+      {"X-Request-Id", request_id},
+      {"Content-Type", json ? "application/json" : "text/html; charset=utf-8"},
+      {"Cache-Control", "no-store"}};
+  const std::string_view body =
+      gone ? (json ? kGoneJson : kGoneHtml) : (json ? kNotFoundJson : kNotFoundHtml);
+  SendSync(Route::kRedirect, start, res, gone ? 410 : 404, headers, body);
+}
+
+void Api::Impl::RecordClick(const Request& req, std::string_view code, core::Micros now) {
+  d_.clicks.TryPush([&](core::ClickEvent& event) {
+    event.id_hi = o_.click_id_prefix;
+    event.at = now;
+    event.code.Assign(code);
+    event.ip = req.peer_ip;
+    event.user_agent.Assign(req.user_agent);
+    event.referrer.Assign(req.referer);
+    event.accept_language.Assign(req.accept_language);
+  });
+}
+
+void Api::Impl::Redirect(const Request& req, Responder& res, std::int64_t start) {
+  const std::string_view request_id = RequestId(req);
+  if (!IsGetLike(req.method)) {
+    const std::string body =
+        ErrorBody("method_not_allowed", std::string(req.method_text) + " is not allowed here");
+    const Header headers[] = {{"X-Request-Id", request_id},
+                              {"Content-Type", "application/json"},
+                              {"Cache-Control", "no-store"},
+                              {"Allow", "GET, HEAD"}};
+    SendSync(Route::kRedirect, start, res, 405, headers, body);
+    return;
+  }
+  const std::string_view code = req.path.substr(1);
+  if (!core::LooksLikeCode(code) || core::IsReservedWord(code)) {
+    AnswerMissingLink(req, res, request_id, false, start);
+    return;
+  }
+  if (redirect_limiter_.enabled()) {
+    service::RateLimiter::Key key;
+    std::memcpy(&key.hi, req.peer_ip.data(), 8);
+    std::memcpy(&key.lo, req.peer_ip.data() + 8, 8);
+    const core::GcraDecision decision = redirect_limiter_.Check(key, start);
+    if (!decision.allowed) {
+      char retry[24];
+      char limit[24];
+      char reset[24];
+      const auto seconds = [](std::int64_t us) { return (us + 999'999) / 1'000'000; };
+      std::snprintf(retry, sizeof retry, "%lld",
+                    static_cast<long long>(std::max<std::int64_t>(1, seconds(decision.retry_after_us))));
+      std::snprintf(limit, sizeof limit, "%lld", static_cast<long long>(redirect_limiter_.limit()));
+      std::snprintf(reset, sizeof reset, "%lld",
+                    static_cast<long long>(seconds(decision.reset_after_us)));
+      const Header headers[] = {{"X-Request-Id", request_id},
+                                {"Content-Type", "application/json"},
+                                {"Cache-Control", "no-store"},
+                                {"Retry-After", retry},
+                                {"RateLimit-Limit", limit},
+                                {"RateLimit-Remaining", "0"},
+                                {"RateLimit-Reset", reset}};
+      SendSync(Route::kRedirect, start, res, 429, headers,
+               R"({"error":{"code":"rate_limited","message":"too many redirects from this address; retry later"}})");
+      return;
+    }
+  }
+
+  const core::Micros now = d_.clock.Now();
+  int status = 0;
+  const bool hit = d_.cache.Lookup(code, now, [&](const service::RedirectCache::Hit& h) {
+    if (h.kind != service::CacheKind::kRedirect) {
+      status = h.kind == service::CacheKind::kGone ? 410 : 404;
+      return;
+    }
+    status = h.status;
+    const Header headers[] = {
+        {"Location", h.location},
+        {"Cache-Control", status == 301 ? "public, max-age=3600" : "private, max-age=0"},
+        {"X-Request-Id", request_id}};
+    res.Send(status, headers, {});
+  });
+  if (hit) {
+    if (status == 404 || status == 410) {
+      AnswerMissingLink(req, res, request_id, status == 410, start);
+      return;
+    }
+    d_.metrics_sink.Record(Route::kRedirect, status, MonotonicMicros() - start);
+    RecordClick(req, code, now);
+    return;
+  }
+
+  // A miss: the store answers on the worker pool, and fills the cache for the next request.
+  Defer(Route::kRedirect, req, res, request_id, start, [this](const Request& r, Reply& reply) {
+    const std::string_view c = r.path.substr(1);
+    auto value = d_.links.Resolve(c);
+    if (!value) return reply.Error(FromError(value.error()));
+    if (value->kind == service::CacheKind::kRedirect) {
+      const core::Micros when = d_.clock.Now();
+      if (value->expires_at != 0 && value->expires_at <= when) {
+        value->kind = service::CacheKind::kGone;
+      } else {
+        Response out = reply.Empty(value->status);
+        out.headers.pop_back();  // redirects carry their own Cache-Control
+        out.headers.emplace_back("Location", value->location);
+        out.headers.emplace_back("Cache-Control", value->status == 301 ? "public, max-age=3600"
+                                                                        : "private, max-age=0");
+        RecordClick(r, c, when);
+        return out;
+      }
+    }
+    const bool gone = value->kind == service::CacheKind::kGone;
+    const bool json = WantsJson(r);
+    Response out = reply.Empty(gone ? 410 : 404);
+    out.headers.emplace_back("Content-Type", json ? "application/json" : "text/html; charset=utf-8");
+    out.body = std::string(gone ? (json ? kGoneJson : kGoneHtml)
+                                : (json ? kNotFoundJson : kNotFoundHtml));
+    return out;
+  });
+}
+
+void Api::Impl::Defer(Route route, const Request& req, Responder& res,
+                      std::string_view request_id, std::int64_t start,
+                      std::function<Response(const Request&, Reply&)> work) {
+  auto deferred = std::make_shared<DeferredResponder>(res.Defer());
+  auto task = [this, route, start, req, deferred, id = std::string(request_id),
+               work = std::move(work)]() {
+    Reply reply(id);
+    Response out;
+    try {
+      out = work(req, reply);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "kurz: internal error on %.*s: %s\n",
+                   static_cast<int>(req.path.size()), req.path.data(), e.what());
+      out = reply.Error(500, "internal", "internal error");
+    }
+    d_.metrics_sink.Record(route, out.status, MonotonicMicros() - start);
+    deferred->Send(std::move(out));
+  };
+  if (!d_.workers.Submit(task)) {
+    Reply reply{std::string(request_id)};
+    Response out = reply.Error(503, "unavailable", "the server is overloaded; retry shortly");
+    d_.metrics_sink.Record(route, 503, MonotonicMicros() - start);
+    deferred->Send(std::move(out));
+  }
+}
+
+Response Api::Impl::Readiness(Reply& reply) {
+  Json checks = Json::object();
+  bool ready = true;
+  for (const ReadinessCheck& check : d_.readiness) {
+    auto [name, state] = check();
+    if (state != "ok") ready = false;
+    checks[name] = state;
+  }
+  Json body;
+  body["status"] = ready ? "ready" : "not ready";
+  body["checks"] = checks;
+  Response out = reply.Json(ready ? 200 : 503, body);
+  if (!ready) out.headers.emplace_back("Retry-After", "1");
+  return out;
+}
+
+std::string Api::Impl::RenderMetrics() const {
+  std::string out;
+  out.reserve(16384);
+  d_.metrics_sink.Render(out);
+  AppendMetric(out, "kurz_cache_hits_total", "counter", "Redirects answered from the L1 cache.",
+               static_cast<double>(d_.cache.hits()));
+  AppendMetric(out, "kurz_cache_misses_total", "counter", "Redirect lookups the L1 cache missed.",
+               static_cast<double>(d_.cache.misses()));
+  AppendMetric(out, "kurz_cache_entries", "gauge", "Entries in the L1 cache.",
+               static_cast<double>(d_.cache.size()));
+  AppendMetric(out, "kurz_click_events_total", "counter", "Click events queued for recording.",
+               static_cast<double>(d_.clicks.pushed()));
+  AppendMetric(out, "kurz_click_events_dropped_total", "counter",
+               "Click events dropped because the queue was full.",
+               static_cast<double>(d_.clicks.dropped()));
+  AppendMetric(out, "kurz_click_queue_depth", "gauge", "Click events waiting to be stored.",
+               static_cast<double>(d_.clicks.depth()));
+  AppendMetric(out, "kurz_click_queue_capacity", "gauge", "Capacity of the click queue.",
+               static_cast<double>(d_.clicks.capacity()));
+  AppendMetric(out, "kurz_worker_queue_depth", "gauge", "Tasks waiting for a worker thread.",
+               static_cast<double>(d_.workers.queued()));
+  if (d_.extra_metrics) d_.extra_metrics(out);
+  return out;
+}
+
+Response Api::Impl::RunApi(const RouteMatch& m, const Request& req, Reply& reply,
+                           std::vector<std::pair<std::string, std::string>>& limit_headers) {
+  std::string_view key = req.api_key;
+  if (!req.authorization.empty()) {
+    if (!StartsWithNoCase(req.authorization, "bearer ")) {
+      return reply.Error(401, "unauthorized", "Authorization must be 'Bearer <api key>'");
+    }
+    key = req.authorization.substr(7);
+    while (!key.empty() && key.front() == ' ') key.remove_prefix(1);
+  }
+  if (key.empty()) {
+    return reply.Error(401, "unauthorized",
+                       "an API key is required: send 'Authorization: Bearer <key>'");
+  }
+  auto who = d_.accounts.Authenticate(key);
+  if (!who) return reply.Error(FromError(who.error()));
+
+  if (api_limiter_.enabled()) {
+    const core::GcraDecision decision = api_limiter_.Check(
+        {0, static_cast<std::uint64_t>(who->key_id)}, MonotonicMicros());
+    const auto seconds = [](std::int64_t us) { return (us + 999'999) / 1'000'000; };
+    limit_headers.emplace_back("RateLimit-Limit", std::to_string(api_limiter_.limit()));
+    limit_headers.emplace_back("RateLimit-Remaining",
+                               std::to_string(decision.allowed ? decision.remaining : 0));
+    limit_headers.emplace_back("RateLimit-Reset", std::to_string(seconds(decision.reset_after_us)));
+    if (!decision.allowed) {
+      limit_headers.emplace_back(
+          "Retry-After", std::to_string(std::max<std::int64_t>(1, seconds(decision.retry_after_us))));
+      return reply.Error(429, "rate_limited", "too many requests for this API key; retry later");
+    }
+  }
+
+  if (m.needs != 0 && !who->Has(static_cast<core::Permission>(m.needs))) {
+    return reply.Error(403, "forbidden",
+                       "this API key lacks the '" +
+                           PermissionName(static_cast<core::Permission>(m.needs)) +
+                           "' permission");
+  }
+  if (req.method == Method::kPost || req.method == Method::kPatch) {
+    const std::string_view type = req.content_type.substr(0, req.content_type.find(';'));
+    std::string_view trimmed = type;
+    while (!trimmed.empty() && trimmed.back() == ' ') trimmed.remove_suffix(1);
+    if (!(trimmed.size() == 16 && StartsWithNoCase(trimmed, "application/json"))) {
+      return reply.Error(415, "unsupported_media_type",
+                         "send the body as JSON with 'Content-Type: application/json'");
+    }
+  }
+
+  switch (m.route) {
+    case Route::kLinks:
+      return req.method == Method::kPost ? CreateLink(*who, req, reply)
+                                         : ListLinks(*who, req, reply);
+    case Route::kLink: {
+      if (req.method == Method::kDelete) {
+        auto deleted = d_.links.Delete(*who, m.param);
+        if (!deleted) return reply.Error(FromError(deleted.error()));
+        return reply.Empty(204);
+      }
+      auto link = d_.links.Get(*who, m.param);
+      if (!link) return reply.Error(FromError(link.error()));
+      return reply.Json(200, LinkJson(*link));
+    }
+    case Route::kLinkStats: return LinkStats(*who, m.param, req, reply);
+    case Route::kApiKeys:
+      return req.method == Method::kPost ? CreateKey(*who, req, reply) : ListKeys(*who, reply);
+    case Route::kApiKey: {
+      auto id = ParsePositiveId(m.param);
+      if (!id) return reply.Error(404, "not_found", "no active API key with this id");
+      auto revoked = d_.accounts.RevokeKey(*who, *id);
+      if (!revoked) return reply.Error(FromError(revoked.error()));
+      return reply.Empty(204);
+    }
+    case Route::kUsers:
+      return req.method == Method::kPost ? CreateUser(req, reply) : ListUsers(reply);
+    case Route::kUser:
+      return req.method == Method::kPatch ? PatchUser(*who, m.param, req, reply)
+                                          : GetUser(m.param, reply);
+    default: break;
+  }
+  return reply.Error(404, "not_found", "no such API endpoint");
+}
+
+namespace {
+
+// Parses a JSON object body; an ApiError when it is not one.
+std::expected<Json, ApiError> ParseObject(std::string_view body) {
+  Json parsed = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return std::unexpected(ApiError{400, "invalid_json", "the body is not valid JSON"});
+  }
+  if (!parsed.is_object()) {
+    return std::unexpected(ApiError{400, "invalid_json", "the body must be a JSON object"});
+  }
+  return parsed;
+}
+
+std::optional<ApiError> RejectUnknownFields(const Json& body,
+                                            std::initializer_list<std::string_view> known) {
+  for (const auto& [name, value] : body.items()) {
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      return ApiError{400, "invalid_argument", "unknown field '" + name + "'"};
+    }
+  }
+  return std::nullopt;
+}
+
+std::expected<core::Permissions, ApiError> ParsePermissions(const Json& value) {
+  if (!value.is_array()) {
+    return std::unexpected(
+        ApiError{400, "invalid_argument", "permissions must be an array of strings"});
+  }
+  core::Permissions perms = 0;
+  for (const Json& p : value) {
+    if (!p.is_string()) {
+      return std::unexpected(
+          ApiError{400, "invalid_argument", "permissions must be an array of strings"});
+    }
+    const std::string& s = p.get_ref<const std::string&>();
+    if (s == "create") perms |= core::kPermCreate;
+    else if (s == "read") perms |= core::kPermRead;
+    else if (s == "delete") perms |= core::kPermDelete;
+    else if (s == "admin") perms |= core::kPermAdmin;
+    else {
+      return std::unexpected(ApiError{
+          400, "invalid_argument",
+          "unknown permission '" + s + "' (known: create, read, delete, admin)"});
+    }
+  }
+  return perms;
+}
+
+Json UserJson(const core::User& u) {
+  Json j;
+  j["id"] = u.id;
+  j["email"] = u.email;
+  j["tier"] = u.tier;
+  j["status"] = core::ToString(u.status);
+  j["created_at"] = core::FormatRfc3339(u.created_at);
+  return j;
+}
+
+Json KeyJson(const core::ApiKey& k) {
+  Json j;
+  j["id"] = k.id;
+  j["name"] = k.name;
+  j["prefix"] = k.prefix;
+  j["permissions"] = PermissionsJson(k.permissions);
+  j["created_at"] = core::FormatRfc3339(k.created_at);
+  j["expires_at"] = TimeOrNull(k.expires_at);
+  j["revoked_at"] = TimeOrNull(k.revoked_at);
+  j["last_used_at"] = TimeOrNull(k.last_used_at);
+  return j;
+}
+
+}  // namespace
+
+Json Api::Impl::LinkJson(const core::Link& link) const {
+  Json j;
+  j["code"] = link.code;
+  j["short_url"] = o_.base_url + "/" + link.code;
+  j["url"] = link.url;
+  j["created_at"] = core::FormatRfc3339(link.created_at);
+  j["expires_at"] = TimeOrNull(link.expires_at);
+  j["redirect_type"] = static_cast<int>(link.redirect_type);
+  j["is_custom"] = link.is_custom;
+  Json metadata = Json::parse(link.metadata_json, nullptr, false);
+  j["metadata"] = metadata.is_discarded() ? Json::object() : metadata;
+  j["click_count"] = link.click_count;
+  return j;
+}
+
+Response Api::Impl::CreateLink(const service::Principal& who, const Request& req, Reply& reply) {
+  auto body = ParseObject(req.body);
+  if (!body) return reply.Error(body.error());
+  if (auto bad = RejectUnknownFields(
+          *body, {"url", "custom_code", "expires_at", "expires_in", "redirect_type", "metadata"})) {
+    return reply.Error(*bad);
+  }
+  service::CreateLinkInput input;
+  const auto field = [&](const char* name) -> const Json* {
+    auto it = body->find(name);
+    return it == body->end() || it->is_null() ? nullptr : &*it;
+  };
+  const Json* url = field("url");
+  if (!url) return reply.Error(400, "invalid_url", "url is required");
+  if (!url->is_string()) return reply.Error(400, "invalid_url", "url must be a string");
+  input.url = url->get<std::string>();
+  if (const Json* code = field("custom_code")) {
+    if (!code->is_string()) {
+      return reply.Error(400, "invalid_code", "custom_code must be a string");
+    }
+    input.custom_code = code->get<std::string>();
+  }
+  const Json* expires_at = field("expires_at");
+  const Json* expires_in = field("expires_in");
+  if (expires_at && expires_in) {
+    return reply.Error(400, "invalid_argument", "give expires_at or expires_in, not both");
+  }
+  if (expires_at) {
+    if (!expires_at->is_string()) {
+      return reply.Error(400, "invalid_argument", "expires_at must be an RFC 3339 date-time");
+    }
+    auto t = core::ParseRfc3339(expires_at->get_ref<const std::string&>());
+    if (!t) {
+      return reply.Error(400, "invalid_argument",
+                         "expires_at must be an RFC 3339 date-time such as 2027-01-01T00:00:00Z");
+    }
+    input.expires_at = *t;
+  }
+  if (expires_in) {
+    if (!expires_in->is_number_integer() || expires_in->get<std::int64_t>() <= 0 ||
+        expires_in->get<std::int64_t>() > kMaxExpiresInSeconds) {
+      return reply.Error(400, "invalid_argument",
+                         "expires_in must be a whole number of seconds greater than 0");
+    }
+    input.expires_at = d_.clock.Now() + expires_in->get<std::int64_t>() * core::kMicrosPerSecond;
+  }
+  if (const Json* type = field("redirect_type")) {
+    const int t = type->is_number_integer() ? type->get<int>() : 0;
+    if (t != 301 && t != 302 && t != 307) {
+      return reply.Error(400, "invalid_argument", "redirect_type must be 301, 302 or 307");
+    }
+    input.redirect_type = static_cast<core::RedirectType>(t);
+  }
+  if (const Json* metadata = field("metadata")) {
+    if (!metadata->is_object()) {
+      return reply.Error(400, "invalid_argument", "metadata must be a JSON object");
+    }
+    input.metadata_json = metadata->dump(-1, ' ', false, Json::error_handler_t::replace);
+    if (input.metadata_json.size() > kMaxMetadataBytes) {
+      return reply.Error(400, "invalid_argument", "metadata must be at most 4096 bytes of JSON");
+    }
+  }
+  auto created = d_.links.Create(who, std::move(input));
+  if (!created) return reply.Error(FromError(created.error()));
+  Response out = reply.Json(created->created ? 201 : 200, LinkJson(created->link));
+  out.headers.emplace_back("Location", "/v1/urls/" + created->link.code);
+  return out;
+}
+
+Response Api::Impl::ListLinks(const service::Principal& who, const Request& req, Reply& reply) {
+  int limit = kDefaultListLimit;
+  if (auto raw = QueryParam(req.query, "limit")) {
+    const auto [ptr, ec] = std::from_chars(raw->data(), raw->data() + raw->size(), limit);
+    if (ec != std::errc() || ptr != raw->data() + raw->size() || limit < 1 ||
+        limit > kMaxListLimit) {
+      return reply.Error(400, "invalid_argument", "limit must be a whole number from 1 to 1000");
+    }
+  }
+  std::optional<core::ListCursor> after;
+  if (auto raw = QueryParam(req.query, "cursor"); raw && !raw->empty()) {
+    after = DecodeCursor(*raw);
+    if (!after) {
+      return reply.Error(400, "invalid_argument",
+                         "cursor is not one this API returned (use next_cursor as given)");
+    }
+  }
+  auto page = d_.links.List(who, after, limit);
+  if (!page) return reply.Error(FromError(page.error()));
+  Json body;
+  body["items"] = Json::array();
+  for (const core::Link& link : page->items) body["items"].push_back(LinkJson(link));
+  body["next_cursor"] = page->next ? Json(EncodeCursor(*page->next)) : Json(nullptr);
+  return reply.Json(200, body);
+}
+
+Response Api::Impl::LinkStats(const service::Principal& who, std::string_view code,
+                              const Request& req, Reply& reply) {
+  auto link = d_.links.Get(who, code);
+  if (!link) return reply.Error(FromError(link.error()));
+  const core::Date today = core::DateOf(d_.clock.Now());
+  core::Date to = today;
+  core::Date from{today.days - (kDefaultStatsDays - 1)};
+  if (auto raw = QueryParam(req.query, "to")) {
+    auto d = core::ParseDate(*raw);
+    if (!d) return reply.Error(400, "invalid_argument", "to must be a date like 2026-11-27");
+    to = *d;
+    if (!QueryParam(req.query, "from")) from = core::Date{to.days - (kDefaultStatsDays - 1)};
+  }
+  if (auto raw = QueryParam(req.query, "from")) {
+    auto d = core::ParseDate(*raw);
+    if (!d) return reply.Error(400, "invalid_argument", "from must be a date like 2026-11-01");
+    from = *d;
+  }
+  if (from > to) return reply.Error(400, "invalid_argument", "from must not be after to");
+  if (to.days - from.days + 1 > kMaxStatsDays) {
+    return reply.Error(400, "invalid_argument", "the range may span at most 366 days");
+  }
+  auto stats = d_.stats.Stats(code, from, to);
+  if (!stats) return reply.Error(FromError(stats.error()));
+  Json body;
+  body["code"] = link->code;
+  body["total_clicks"] = stats->total_clicks;
+  body["bot_clicks"] = 0;
+  body["unique_visitors"] = stats->unique_visitors;
+  body["from"] = core::FormatDate(from);
+  body["to"] = core::FormatDate(to);
+  body["daily"] = Json::array();
+  for (const core::DailyCount& day : stats->daily) {
+    Json d;
+    d["date"] = core::FormatDate(day.date);
+    d["clicks"] = day.clicks;
+    d["unique_visitors"] = day.unique_visitors;
+    body["daily"].push_back(std::move(d));
+  }
+  for (const char* breakdown : {"referrers", "countries", "devices", "browsers", "os"}) {
+    body[breakdown] = Json::array();
+  }
+  return reply.Json(200, body);
+}
+
+Response Api::Impl::CreateKey(const service::Principal& who, const Request& req, Reply& reply) {
+  auto body = ParseObject(req.body);
+  if (!body) return reply.Error(body.error());
+  if (auto bad = RejectUnknownFields(*body, {"name", "permissions"})) return reply.Error(*bad);
+  std::string name;
+  if (auto it = body->find("name"); it != body->end() && !it->is_null()) {
+    if (!it->is_string()) return reply.Error(400, "invalid_argument", "name must be a string");
+    name = it->get<std::string>();
+  }
+  core::Permissions perms = core::kDefaultUserPermissions & who.permissions;
+  if (auto it = body->find("permissions"); it != body->end() && !it->is_null()) {
+    auto parsed = ParsePermissions(*it);
+    if (!parsed) return reply.Error(parsed.error());
+    perms = *parsed;
+  }
+  auto created = d_.accounts.CreateKey(who, std::move(name), perms);
+  if (!created) return reply.Error(FromError(created.error()));
+  Json j = KeyJson(created->key);
+  j["key"] = created->secret;
+  Response out = reply.Json(201, j);
+  out.headers.emplace_back("Location", "/v1/api-keys/" + std::to_string(created->key.id));
+  return out;
+}
+
+Response Api::Impl::ListKeys(const service::Principal& who, Reply& reply) {
+  auto keys = d_.accounts.ListKeys(who);
+  if (!keys) return reply.Error(FromError(keys.error()));
+  Json body;
+  body["items"] = Json::array();
+  for (const core::ApiKey& k : *keys) body["items"].push_back(KeyJson(k));
+  return reply.Json(200, body);
+}
+
+Response Api::Impl::CreateUser(const Request& req, Reply& reply) {
+  auto body = ParseObject(req.body);
+  if (!body) return reply.Error(body.error());
+  if (auto bad = RejectUnknownFields(*body, {"email", "tier"})) return reply.Error(*bad);
+  auto email = body->find("email");
+  if (email == body->end() || !email->is_string()) {
+    return reply.Error(400, "invalid_argument", "email is required and must be a string");
+  }
+  std::string tier = "free";
+  if (auto it = body->find("tier"); it != body->end() && !it->is_null()) {
+    if (!it->is_string()) return reply.Error(400, "invalid_argument", "tier must be a string");
+    tier = it->get<std::string>();
+  }
+  auto created = d_.accounts.CreateUser(email->get<std::string>(), std::move(tier));
+  if (!created) {
+    if (created.error().code == ErrorCode::kConflict) {
+      return reply.Error(409, "email_taken", created.error().detail);
+    }
+    return reply.Error(FromError(created.error()));
+  }
+  Json j = UserJson(created->user);
+  j["api_key"] = created->first_key.secret;
+  Response out = reply.Json(201, j);
+  out.headers.emplace_back("Location", "/v1/users/" + std::to_string(created->user.id));
+  return out;
+}
+
+Response Api::Impl::ListUsers(Reply& reply) {
+  auto users = d_.accounts.ListUsers();
+  if (!users) return reply.Error(FromError(users.error()));
+  Json body;
+  body["items"] = Json::array();
+  for (const core::User& u : *users) body["items"].push_back(UserJson(u));
+  return reply.Json(200, body);
+}
+
+Response Api::Impl::GetUser(std::string_view id_text, Reply& reply) {
+  auto id = ParsePositiveId(id_text);
+  if (!id) return reply.Error(404, "not_found", "no user with this id");
+  auto user = d_.accounts.FindUser(*id);
+  if (!user) return reply.Error(FromError(user.error()));
+  return reply.Json(200, UserJson(*user));
+}
+
+Response Api::Impl::PatchUser(const service::Principal& who, std::string_view id_text,
+                              const Request& req, Reply& reply) {
+  auto id = ParsePositiveId(id_text);
+  if (!id) return reply.Error(404, "not_found", "no user with this id");
+  auto body = ParseObject(req.body);
+  if (!body) return reply.Error(body.error());
+  if (auto bad = RejectUnknownFields(*body, {"status"})) return reply.Error(*bad);
+  auto status = body->find("status");
+  if (status == body->end() || !status->is_string() ||
+      (*status != "active" && *status != "suspended")) {
+    return reply.Error(400, "invalid_argument", "status must be \"active\" or \"suspended\"");
+  }
+  auto user = d_.accounts.SetUserStatus(
+      who, *id, *status == "active" ? core::UserStatus::kActive : core::UserStatus::kSuspended);
+  if (!user) return reply.Error(FromError(user.error()));
+  return reply.Json(200, UserJson(*user));
+}
+
+}  // namespace kurz::http

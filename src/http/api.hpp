@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "http/metrics.hpp"
+#include "http/server.hpp"
+#include "http/worker_pool.hpp"
+#include "ports/click_log.hpp"
+#include "ports/clock.hpp"
+#include "service/account_service.hpp"
+#include "service/click_queue.hpp"
+#include "service/link_service.hpp"
+#include "service/rate_limiter.hpp"
+#include "service/redirect_cache.hpp"
+
+namespace kurz::http {
+
+struct ApiOptions {
+  std::string base_url = "http://127.0.0.1:8080";  // short_url = base_url + "/" + code
+  std::int64_t rate_limit_api = 100;               // per API key per second; 0 = off
+  std::int64_t rate_limit_redirect = 0;            // per client IP per second; 0 = off
+  std::uint64_t click_id_prefix = 0;               // random per process: high half of event ids
+};
+
+// One named readiness check: "ok", or "down: <why>".
+using ReadinessCheck = std::function<std::pair<std::string, std::string>()>;
+
+struct ApiDeps {
+  service::LinkService& links;
+  service::AccountService& accounts;
+  ports::StatsStore& stats;
+  service::RedirectCache& cache;
+  service::ClickQueue& clicks;
+  const ports::Clock& clock;
+  WorkerPool& workers;
+  std::vector<ReadinessCheck> readiness;
+  std::function<void(std::string&)> extra_metrics;  // appends more Prometheus text
+};
+
+// The HTTP face of kurz: routing, request ids, authentication, rate limits, the redirect path
+// and the REST API of API.md. Redirects answered from the cache never leave the loop thread;
+// everything that needs the database runs on the worker pool.
+class Api final : public Handler {
+ public:
+  Api(ApiDeps deps, ApiOptions options, int loops);
+  ~Api() override;
+
+  void Handle(const Request& request, Responder& responder) override;
+  void HandleProtocolError(int status, std::string_view code, std::string_view message,
+                           Responder& responder) override;
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace kurz::http

@@ -1,0 +1,129 @@
+#include "service/link_service.hpp"
+
+#include "core/short_code.hpp"
+#include "core/url.hpp"
+
+namespace kurz::service {
+
+namespace {
+constexpr int kMaxGeneratedAttempts = 8;
+}
+
+LinkService::LinkService(ports::LinkStore& store, CodeAllocator& codes, RedirectCache& cache,
+                         const ports::Clock& clock, std::string self_host)
+    : store_(store), codes_(codes), cache_(cache), clock_(clock), self_host_(std::move(self_host)) {}
+
+core::Result<CreateLinkOutput> LinkService::Create(const Principal& who, CreateLinkInput input) {
+  auto url = core::ValidateUrl(input.url, self_host_);
+  if (!url) return std::unexpected(url.error());
+  const core::Micros now = clock_.Now();
+  if (input.expires_at && *input.expires_at <= now) {
+    return core::Fail(core::ErrorCode::kInvalidArgument, "expires_at must be in the future");
+  }
+  if (input.custom_code) {
+    if (auto valid = core::ValidateCustomCode(*input.custom_code); !valid) {
+      return std::unexpected(valid.error());
+    }
+  }
+
+  if (!input.custom_code && !input.expires_at) {
+    auto existing = store_.FindDuplicate(who.user_id, url->url, input.redirect_type);
+    if (!existing) return std::unexpected(existing.error());
+    if (*existing) return CreateLinkOutput{std::move(**existing), false};
+  }
+
+  core::Link link;
+  link.url = std::move(url->url);
+  link.owner_id = who.user_id;
+  link.api_key_id = who.key_id;
+  link.created_at = now;
+  link.expires_at = input.expires_at;
+  link.redirect_type = input.redirect_type;
+  link.metadata_json = std::move(input.metadata_json);
+
+  if (input.custom_code) {
+    link.code = std::move(*input.custom_code);
+    link.is_custom = true;
+    if (auto inserted = store_.Insert(link); !inserted) {
+      if (inserted.error().code == core::ErrorCode::kConflict) {
+        return core::Fail(core::ErrorCode::kConflict,
+                          "custom_code '" + link.code + "' is already taken");
+      }
+      return std::unexpected(inserted.error());
+    }
+  } else {
+    // A generated code can only collide with a custom code someone chose to look like one.
+    for (int attempt = 0;; ++attempt) {
+      auto code = codes_.Next();
+      if (!code) return std::unexpected(code.error());
+      link.code = std::move(*code);
+      auto inserted = store_.Insert(link);
+      if (inserted) break;
+      if (inserted.error().code != core::ErrorCode::kConflict ||
+          attempt + 1 == kMaxGeneratedAttempts) {
+        return std::unexpected(inserted.error());
+      }
+    }
+  }
+  // A negative entry for this code (someone tried it before it existed) must not outlive this.
+  cache_.Invalidate(link.code);
+  return CreateLinkOutput{std::move(link), true};
+}
+
+core::Result<core::Link> LinkService::Get(const Principal& who, std::string_view code) {
+  auto link = store_.Find(code);
+  if (!link) return std::unexpected(link.error());
+  if (link->owner_id != who.user_id || link->deleted_at) {
+    return core::Fail(core::ErrorCode::kNotFound, "no link with this code");
+  }
+  return link;
+}
+
+core::Result<LinkPage> LinkService::List(const Principal& who,
+                                         const std::optional<core::ListCursor>& after, int limit) {
+  // One extra row tells whether another page follows.
+  auto rows = store_.ListByOwner(who.user_id, after, limit + 1);
+  if (!rows) return std::unexpected(rows.error());
+  LinkPage page;
+  page.items = std::move(*rows);
+  if (page.items.size() > static_cast<std::size_t>(limit)) {
+    page.items.resize(static_cast<std::size_t>(limit));
+    const core::Link& last = page.items.back();
+    page.next = core::ListCursor{last.created_at, last.code};
+  }
+  return page;
+}
+
+core::Result<void> LinkService::Delete(const Principal& who, std::string_view code) {
+  auto deleted = store_.SoftDelete(code, who.user_id, clock_.Now());
+  if (!deleted) {
+    if (deleted.error().code == core::ErrorCode::kNotFound) {
+      return core::Fail(core::ErrorCode::kNotFound, "no link with this code");
+    }
+    return deleted;
+  }
+  cache_.Invalidate(code);
+  return {};
+}
+
+core::Result<CacheValue> LinkService::Resolve(std::string_view code) {
+  const std::uint64_t generation = cache_.Generation(code);
+  const core::Micros now = clock_.Now();
+  auto link = store_.Find(code);
+  CacheValue value;
+  if (!link) {
+    if (link.error().code != core::ErrorCode::kNotFound) return std::unexpected(link.error());
+    value.kind = CacheKind::kNotFound;
+  } else if (link->IsGoneAt(now)) {
+    value.kind = CacheKind::kGone;
+  } else {
+    value.kind = CacheKind::kRedirect;
+    value.status = static_cast<std::uint16_t>(link->redirect_type);
+    value.location = core::ToAsciiUrl(link->url);
+    value.expires_at = link->expires_at.value_or(0);
+  }
+  cache_.Fill(code, value, generation, now);
+  return value;
+}
+
+}  // namespace kurz::service

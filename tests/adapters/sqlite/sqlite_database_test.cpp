@@ -1,0 +1,392 @@
+// SQLite-only behaviour: migrations, group commit, durability across reopen and SIGKILL.
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <future>
+#include <iostream>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "adapters/contract/helpers.hpp"
+#include "adapters/sqlite/account_store.hpp"
+#include "adapters/sqlite/click_store.hpp"
+#include "adapters/sqlite/database.hpp"
+#include "adapters/sqlite/link_store.hpp"
+#include "adapters/sqlite/migrations.hpp"
+#include "adapters/sqlite/settings_store.hpp"
+#include "adapters/temp_dir.hpp"
+
+namespace kurz::testing {
+namespace {
+
+using adapters::sqlite::Connection;
+using adapters::sqlite::SqliteAccountStore;
+using adapters::sqlite::SqliteDatabase;
+using adapters::sqlite::SqliteLinkStore;
+using adapters::sqlite::SqliteSettingsStore;
+
+class SqliteDatabaseTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<SqliteDatabase> OpenDb(SqliteDatabase::Options options = {}) {
+    auto db = SqliteDatabase::Open(path_, options);
+    EXPECT_TRUE(db) << Describe(db);
+    return db ? std::move(*db) : nullptr;
+  }
+  std::unique_ptr<SqliteDatabase> OpenMigrated() {
+    auto db = OpenDb();
+    if (db) {
+      auto migrated = db->Migrate();
+      EXPECT_TRUE(migrated) << Describe(migrated);
+    }
+    return db;
+  }
+
+  // Runs a raw statement as one write op.
+  static core::Result<void> Exec(SqliteDatabase& db, std::string sql) {
+    return db.Write([sql = std::move(sql)](Connection& c) { return c.Exec(sql); });
+  }
+
+  static core::Result<std::int64_t> Count(SqliteDatabase& db, const std::string& sql) {
+    return db.Read([&](Connection& c) -> core::Result<std::int64_t> {
+      auto statement = c.Prepare(sql);
+      if (!statement) return std::unexpected(statement.error());
+      auto row = statement->Step();
+      if (!row) return std::unexpected(row.error());
+      return statement->Int(0);
+    });
+  }
+
+  TempDir dir_;
+  std::string path_ = dir_.File("kurz.db");
+};
+
+TEST_F(SqliteDatabaseTest, MigrateAppliesEveryStepOnceThenNothing) {
+  auto db = OpenDb();
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*db->SchemaVersion(), 0);
+  auto first = db->Migrate();
+  ASSERT_TRUE(first) << Describe(first);
+  EXPECT_EQ(*first, static_cast<int>(adapters::sqlite::Migrations().size()));
+  EXPECT_EQ(*db->SchemaVersion(), adapters::sqlite::Migrations().back().version);
+  auto second = db->Migrate();
+  ASSERT_TRUE(second) << Describe(second);
+  EXPECT_EQ(*second, 0);
+  EXPECT_EQ(*Count(*db, "SELECT count(*) FROM schema_migrations"),
+            static_cast<std::int64_t>(adapters::sqlite::Migrations().size()));
+
+  db.reset();
+  db = OpenDb();
+  ASSERT_TRUE(db);
+  EXPECT_EQ(*db->Migrate(), 0);
+}
+
+TEST_F(SqliteDatabaseTest, NewerSchemaThanTheBinaryIsRefused) {
+  auto db = OpenMigrated();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(Exec(*db, "INSERT INTO schema_migrations VALUES (9999, 0)"));
+  auto migrated = db->Migrate();
+  ASSERT_FALSE(migrated);
+  EXPECT_EQ(migrated.error().code, core::ErrorCode::kInternal);
+  EXPECT_NE(migrated.error().detail.find("9999"), std::string::npos);
+}
+
+TEST_F(SqliteDatabaseTest, SettingsAreWalAndFullSyncAndForeignKeys) {
+  auto db = OpenMigrated();
+  ASSERT_TRUE(db);
+  auto pragmas = db->Write([](Connection& c) -> core::Result<void> {
+    for (auto [pragma, expected] :
+         {std::pair{"PRAGMA journal_mode", "wal"}, std::pair{"PRAGMA synchronous", "2"},
+          std::pair{"PRAGMA foreign_keys", "1"}}) {
+      auto statement = c.Prepare(pragma);
+      if (!statement) return std::unexpected(statement.error());
+      auto row = statement->Step();
+      if (!row || !*row) return core::Fail(core::ErrorCode::kInternal, pragma);
+      if (statement->Text(0) != expected) {
+        return core::Fail(core::ErrorCode::kInternal,
+                          std::string(pragma) + " = " + statement->Text(0));
+      }
+    }
+    return {};
+  });
+  EXPECT_TRUE(pragmas) << Describe(pragmas);
+}
+
+TEST_F(SqliteDatabaseTest, OpenRefusesInMemoryAndMissingDirectories) {
+  auto memory = SqliteDatabase::Open(":memory:");
+  ASSERT_FALSE(memory);
+  EXPECT_EQ(memory.error().code, core::ErrorCode::kInvalidArgument);
+  auto missing = SqliteDatabase::Open(dir_.File("no/such/dir/kurz.db"));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, core::ErrorCode::kUnavailable) << Describe(missing);
+}
+
+TEST_F(SqliteDatabaseTest, StoresOnAnUnmigratedDatabaseFailCleanly) {
+  auto db = OpenDb();
+  ASSERT_TRUE(db);
+  SqliteLinkStore links(*db);
+  auto found = links.Find("abc");
+  ASSERT_FALSE(found);
+  EXPECT_EQ(found.error().code, core::ErrorCode::kInternal);
+  auto inserted = links.Insert(NewLink("abc", 0, kT0));
+  ASSERT_FALSE(inserted);
+  EXPECT_EQ(inserted.error().code, core::ErrorCode::kInternal);
+}
+
+TEST_F(SqliteDatabaseTest, DataSurvivesReopen) {
+  std::int64_t owner = 0;
+  {
+    auto db = OpenMigrated();
+    ASSERT_TRUE(db);
+    SqliteAccountStore accounts(*db);
+    SqliteLinkStore links(*db);
+    SqliteSettingsStore settings(*db);
+    adapters::sqlite::SqliteClickStore clicks(*db);
+    owner = AddUser(accounts, "keep@example.com").first;
+    ASSERT_TRUE(links.Insert(NewLink("kept", owner, kT0, "https://kept.example/")));
+    ASSERT_TRUE(settings.GetOrInsert("secret", "s3"));
+    core::ClickRecord click;
+    click.event_id = "e1";
+    click.code = "kept";
+    click.at = kT0;
+    ASSERT_EQ(*clicks.Append(std::vector{click}), 1u);
+  }
+  auto db = OpenMigrated();
+  ASSERT_TRUE(db);
+  SqliteAccountStore accounts(*db);
+  SqliteLinkStore links(*db);
+  auto link = links.Find("kept");
+  ASSERT_TRUE(link) << Describe(link);
+  EXPECT_EQ(link->url, "https://kept.example/");
+  EXPECT_EQ(link->owner_id, owner);
+  EXPECT_EQ(link->click_count, 1);
+  EXPECT_EQ(accounts.FindUser(owner)->email, "keep@example.com");
+  EXPECT_EQ(*SqliteSettingsStore(*db).GetOrInsert("secret", "other"), "s3");
+}
+
+TEST_F(SqliteDatabaseTest, LeasedBlocksNeverRepeatAcrossReopen) {
+  std::uint64_t end_of_last = 0;
+  for (int round = 0; round < 3; ++round) {
+    auto db = OpenMigrated();
+    ASSERT_TRUE(db);
+    SqliteLinkStore links(*db);
+    auto first = links.LeaseCodeBlock(1000);
+    ASSERT_TRUE(first) << Describe(first);
+    EXPECT_EQ(*first, end_of_last);
+    end_of_last = *first + 1000;
+  }
+}
+
+// One op holds the writer thread; the ops queued meanwhile form the next batch, in which one op
+// does some work and then fails. Only that op's work is rolled back.
+TEST_F(SqliteDatabaseTest, AFailingOpDoesNotRollBackTheRestOfItsBatch) {
+  auto db = OpenMigrated();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(Exec(*db, "CREATE TABLE t (v INTEGER PRIMARY KEY); INSERT INTO t VALUES (100)"));
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::atomic<bool> blocker_running{false};
+  std::thread blocker([&] {
+    auto r = db->Write([&](Connection&) -> core::Result<void> {
+      blocker_running = true;
+      released.wait();
+      return {};
+    });
+    EXPECT_TRUE(r) << Describe(r);
+  });
+  while (!blocker_running) std::this_thread::yield();
+  const std::uint64_t batches_before = db->CommittedBatches();
+
+  constexpr int kOps = 12;
+  std::vector<core::Result<void>> results(kOps);
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kOps; ++i) {
+    writers.emplace_back([&, i] {
+      results[i] = db->Write([i](Connection& c) -> core::Result<void> {
+        auto r = c.Exec("INSERT INTO t VALUES (" + std::to_string(i) + ")");
+        if (!r) return r;
+        if (i == 5) {  // did work, then fails: its row must go
+          return core::Fail(core::ErrorCode::kInvalidArgument, "op 5 fails");
+        }
+        if (i == 7) return c.Exec("INSERT INTO t VALUES (100)");  // conflict: its 7 goes too
+        if (i == 9) throw std::runtime_error("op 9 throws");
+        return r;
+      });
+    });
+  }
+  while (db->PendingWrites() < kOps) std::this_thread::yield();
+  release.set_value();
+  for (std::thread& writer : writers) writer.join();
+  blocker.join();
+
+  EXPECT_EQ(db->CommittedBatches() - batches_before, 2u);  // the blocker's, then the 12
+  for (int i = 0; i < kOps; ++i) {
+    if (i == 5) {
+      ASSERT_FALSE(results[i]);
+      EXPECT_EQ(results[i].error().code, core::ErrorCode::kInvalidArgument);
+    } else if (i == 7) {
+      ASSERT_FALSE(results[i]);
+      EXPECT_EQ(results[i].error().code, core::ErrorCode::kConflict);
+    } else if (i == 9) {
+      ASSERT_FALSE(results[i]);
+      EXPECT_EQ(results[i].error().code, core::ErrorCode::kInternal);
+    } else {
+      EXPECT_TRUE(results[i]) << i << ": " << Describe(results[i]);
+    }
+  }
+  EXPECT_EQ(*Count(*db, "SELECT count(*) FROM t WHERE v < 100"), kOps - 3);
+  EXPECT_EQ(*Count(*db, "SELECT count(*) FROM t WHERE v IN (5, 7, 9)"), 0);
+}
+
+// Many concurrent writers: every insert that returned OK is there, every conflict was reported,
+// and writes were grouped into fewer transactions than there were writes.
+TEST_F(SqliteDatabaseTest, GroupCommitUnderConcurrentWriters) {
+  auto db = OpenMigrated();
+  ASSERT_TRUE(db);
+  SqliteAccountStore accounts(*db);
+  SqliteLinkStore links(*db);
+  const std::int64_t owner = AddUser(accounts, "w@example.com").first;
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 40;
+  const std::uint64_t batches_before = db->CommittedBatches();
+  std::mutex mu;
+  std::vector<std::string> inserted;
+  int conflicts = 0;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Every 4th code is shared by all threads: exactly one of them wins it.
+        const std::string code = i % 4 == 0 ? "shared" + std::to_string(i)
+                                            : "t" + std::to_string(t) + "-" + std::to_string(i);
+        auto r = links.Insert(NewLink(code, owner, kT0 + i));
+        std::lock_guard lock(mu);
+        if (r) {
+          inserted.push_back(code);
+        } else {
+          EXPECT_EQ(r.error().code, core::ErrorCode::kConflict) << Describe(r);
+          ++conflicts;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  constexpr int kShared = kPerThread / 4;
+  EXPECT_EQ(conflicts, kShared * (kThreads - 1));
+  EXPECT_EQ(inserted.size(), static_cast<std::size_t>(kThreads * kPerThread - conflicts));
+  for (const std::string& code : inserted) EXPECT_TRUE(links.Find(code)) << code;
+  EXPECT_EQ(*Count(*db, "SELECT count(*) FROM urls"), static_cast<std::int64_t>(inserted.size()));
+  const std::uint64_t batches = db->CommittedBatches() - batches_before;
+  EXPECT_LT(batches, static_cast<std::uint64_t>(kThreads * kPerThread));
+  std::cout << "[          ] " << kThreads * kPerThread << " writes in " << batches
+            << " group commits\n";
+}
+
+TEST_F(SqliteDatabaseTest, BatchLimitSplitsLargeQueues) {
+  SqliteDatabase::Options options;
+  options.max_batch = 2;
+  auto db = OpenDb(options);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->Migrate());
+  SqliteLinkStore links(*db);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&links] {
+      for (int i = 0; i < 10; ++i) EXPECT_TRUE(links.LeaseCodeBlock(1));
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(*links.LeaseCodeBlock(1), 80u);
+}
+
+// A write that returned OK is on disk even when the process is killed right after.
+TEST_F(SqliteDatabaseTest, CommittedWritesSurviveSigkill) {
+  {
+    auto db = OpenMigrated();
+    ASSERT_TRUE(db);
+    AddUser(*std::make_unique<SqliteAccountStore>(*db), "k@example.com");
+  }
+  int pipe_fds[2];
+  ASSERT_EQ(pipe(pipe_fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(pipe_fds[0]);
+    auto db = SqliteDatabase::Open(path_);
+    if (!db) _exit(2);
+    SqliteLinkStore links(**db);
+    for (int i = 0;; ++i) {
+      if (!links.Insert(NewLink("k" + std::to_string(i), 1, kT0 + i))) _exit(3);
+      if (write(pipe_fds[1], &i, sizeof i) != sizeof i) _exit(4);
+    }
+  }
+  close(pipe_fds[1]);
+  int acknowledged = -1;
+  for (int i = 0; i < 50; ++i) {
+    int value = 0;
+    ASSERT_EQ(read(pipe_fds[0], &value, sizeof value), static_cast<ssize_t>(sizeof value));
+    acknowledged = value;
+  }
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(pipe_fds[0]);
+  ASSERT_TRUE(WIFSIGNALED(status));
+
+  auto db = OpenMigrated();
+  ASSERT_TRUE(db);
+  SqliteLinkStore links(*db);
+  for (int i = 0; i <= acknowledged; ++i) EXPECT_TRUE(links.Find("k" + std::to_string(i))) << i;
+}
+
+TEST_F(SqliteDatabaseTest, QueryPlansUseTheIndexes) {
+  auto db = OpenMigrated();
+  ASSERT_TRUE(db);
+  auto plan = [&](const std::string& sql) {
+    return db->Read([&](Connection& c) -> core::Result<std::string> {
+      auto statement = c.Prepare("EXPLAIN QUERY PLAN " + sql);
+      if (!statement) return std::unexpected(statement.error());
+      std::string text;
+      while (true) {
+        auto row = statement->Step();
+        if (!row) return std::unexpected(row.error());
+        if (!*row) return text;
+        text += statement->Text(3) + "\n";
+      }
+    });
+  };
+  auto list = plan(
+      "SELECT short_code FROM urls WHERE user_id IS 1 AND deleted_at IS NULL"
+      " AND (created_at, short_code) < (5, 'x') ORDER BY created_at DESC, short_code DESC"
+      " LIMIT 10");
+  ASSERT_TRUE(list) << Describe(list);
+  // The cursor is a range on the index (a seek), not a filter over all the owner's links.
+  EXPECT_NE(list->find("idx_urls_user_id_created (user_id=? AND (created_at,short_code)<(?,?))"),
+            std::string::npos)
+      << *list;
+  EXPECT_EQ(list->find("TEMP B-TREE"), std::string::npos) << *list;
+  auto dup = plan(
+      "SELECT short_code FROM urls WHERE user_id IS 1 AND original_url = 'u'"
+      " AND deleted_at IS NULL AND redirect_type = 301 AND is_custom = 0 AND expires_at IS NULL"
+      " ORDER BY created_at DESC, short_code DESC LIMIT 1");
+  ASSERT_TRUE(dup);
+  EXPECT_NE(dup->find("idx_urls_owner_url"), std::string::npos) << *dup;
+  EXPECT_EQ(dup->find("TEMP B-TREE"), std::string::npos) << *dup;
+  auto visitors = plan(
+      "SELECT count(DISTINCT ip_hash) FROM clicks WHERE short_code = 'a'"
+      " AND clicked_at >= 0 AND clicked_at < 10");
+  ASSERT_TRUE(visitors);
+  EXPECT_NE(visitors->find("COVERING INDEX idx_clicks_short_code_time"), std::string::npos)
+      << *visitors;
+}
+
+}  // namespace
+}  // namespace kurz::testing

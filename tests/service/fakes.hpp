@@ -1,0 +1,168 @@
+#pragma once
+
+// Fakes shared by the service tests: a clock that tests move by hand, a click log that records
+// (and fails on request), and a link store decorator that injects failures and hooks.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "core/click_event.hpp"
+#include "core/error.hpp"
+#include "core/link.hpp"
+#include "core/time.hpp"
+#include "ports/click_log.hpp"
+#include "ports/clock.hpp"
+#include "ports/link_store.hpp"
+
+namespace kurz::service::fakes {
+
+// 2026-11-18T00:53:20Z: a fixed, ordinary instant to start from.
+constexpr core::Micros kT0 = 1'795'000'000LL * core::kMicrosPerSecond;
+constexpr core::Micros kSecond = core::kMicrosPerSecond;
+constexpr core::Micros kDay = 86'400 * kSecond;
+
+// Prints an error result readably in assertion messages.
+template <class T>
+std::string Describe(const core::Result<T>& r) {
+  if (r) return "ok";
+  return std::string(core::ToString(r.error().code)) + ": " + r.error().detail;
+}
+
+class FakeClock final : public ports::Clock {
+ public:
+  explicit FakeClock(core::Micros start = kT0) : now_(start) {}
+  core::Micros Now() const override { return now_.load(std::memory_order_relaxed); }
+  void Advance(core::Micros by) { now_.fetch_add(by, std::memory_order_relaxed); }
+  void Set(core::Micros to) { now_.store(to, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<core::Micros> now_;
+};
+
+// Records every appended click; the next `fail_next` calls fail with unavailable. Idempotent by
+// event_id like the real logs, so a replayed batch is visible as such (duplicates() > 0).
+class RecordingClickLog final : public ports::ClickLog {
+ public:
+  core::Result<std::size_t> Append(std::span<const core::ClickRecord> batch) override {
+    std::lock_guard lock(mu_);
+    ++calls_;
+    if (fail_next_ > 0) {
+      --fail_next_;
+      return core::Fail(core::ErrorCode::kUnavailable, "injected failure");
+    }
+    std::size_t added = 0;
+    for (const core::ClickRecord& record : batch) {
+      if (!ids_.insert(record.event_id).second) {
+        ++duplicates_;
+        continue;
+      }
+      records_.push_back(record);
+      ++added;
+    }
+    return added;
+  }
+
+  void FailNext(int n) {
+    std::lock_guard lock(mu_);
+    fail_next_ = n;
+  }
+  std::vector<core::ClickRecord> records() const {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+  std::size_t size() const {
+    std::lock_guard lock(mu_);
+    return records_.size();
+  }
+  int calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  std::size_t duplicates() const {
+    std::lock_guard lock(mu_);
+    return duplicates_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<core::ClickRecord> records_;
+  std::unordered_set<std::string> ids_;
+  int fail_next_ = 0;
+  int calls_ = 0;
+  std::size_t duplicates_ = 0;
+};
+
+// Delegates to a real LinkStore; can make the next calls fail, count leases, and run a hook
+// right after Find has read the store (to interleave a writer with a reader deterministically).
+class ScriptedLinkStore final : public ports::LinkStore {
+ public:
+  explicit ScriptedLinkStore(ports::LinkStore& inner) : inner_(inner) {}
+
+  core::Result<void> Insert(const core::Link& link) override {
+    if (auto e = Injected()) return std::unexpected(*e);
+    return inner_.Insert(link);
+  }
+  core::Result<core::Link> Find(std::string_view code) override {
+    if (auto e = Injected()) return std::unexpected(*e);
+    auto found = inner_.Find(code);
+    if (after_find_) std::exchange(after_find_, nullptr)();
+    return found;
+  }
+  core::Result<std::optional<core::Link>> FindDuplicate(std::int64_t owner_id, std::string_view url,
+                                                        core::RedirectType type) override {
+    if (auto e = Injected()) return std::unexpected(*e);
+    return inner_.FindDuplicate(owner_id, url, type);
+  }
+  core::Result<std::vector<core::Link>> ListByOwner(std::int64_t owner_id,
+                                                    const std::optional<core::ListCursor>& after,
+                                                    int limit) override {
+    if (auto e = Injected()) return std::unexpected(*e);
+    return inner_.ListByOwner(owner_id, after, limit);
+  }
+  core::Result<void> SoftDelete(std::string_view code, std::int64_t owner_id,
+                                core::Micros at) override {
+    if (auto e = Injected()) return std::unexpected(*e);
+    return inner_.SoftDelete(code, owner_id, at);
+  }
+  core::Result<std::uint64_t> LeaseCodeBlock(std::uint64_t count) override {
+    if (auto e = Injected()) return std::unexpected(*e);
+    leases_.fetch_add(1, std::memory_order_relaxed);
+    return inner_.LeaseCodeBlock(count);
+  }
+
+  // The next n calls (of any method) fail with `code`.
+  void FailNext(int n, core::ErrorCode code = core::ErrorCode::kUnavailable) {
+    std::lock_guard lock(mu_);
+    fail_next_ = n;
+    fail_code_ = code;
+  }
+  // Runs once, after the next Find has read the store and before it returns.
+  void AfterNextFind(std::function<void()> hook) { after_find_ = std::move(hook); }
+  int leases() const { return leases_.load(std::memory_order_relaxed); }
+
+ private:
+  std::optional<core::Error> Injected() {
+    std::lock_guard lock(mu_);
+    if (fail_next_ == 0) return std::nullopt;
+    --fail_next_;
+    return core::Error{fail_code_, "injected failure"};
+  }
+
+  ports::LinkStore& inner_;
+  std::mutex mu_;
+  int fail_next_ = 0;
+  core::ErrorCode fail_code_ = core::ErrorCode::kUnavailable;
+  std::function<void()> after_find_;
+  std::atomic<int> leases_{0};
+};
+
+}  // namespace kurz::service::fakes

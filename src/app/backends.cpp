@@ -68,11 +68,7 @@ core::Result<Backends> OpenSqlite(const BackendUrl& url, bool migrate, int* appl
   b.click_log = bundle->clicks.get();
   b.stats = bundle->clicks.get();
   b.description = "sqlite " + path;
-  b.ping = [accounts = bundle->accounts.get()]() -> core::Result<void> {
-    auto n = accounts->CountUsers();
-    if (!n) return std::unexpected(n.error());
-    return {};
-  };
+  b.ping = [db = bundle->db.get()] { return db->Ping(); };
   b.owner = bundle;
   return b;
 }

@@ -249,6 +249,9 @@ int Serve(int argc, char** argv) {
     http::AppendMetric(out, "kurz_click_store_errors_total", "counter",
                        "Failed attempts to store a batch of click events (retried).",
                        static_cast<double>(drain.store_errors()));
+    http::AppendMetric(out, "kurz_click_events_lost_total", "counter",
+                       "Click events given up on at shutdown because storing kept failing.",
+                       static_cast<double>(drain.lost()));
   };
   api = std::make_unique<http::Api>(std::move(deps), api_options, threads);
   handler.api = api.get();

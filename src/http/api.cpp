@@ -62,10 +62,10 @@ bool WantsJson(const Request& req) {
   return req.accept.find("application/json") != std::string_view::npos;
 }
 
-// Request ids we echo: 1..128 visible ASCII characters.
+// Request ids we echo: 1..128 printable ASCII characters (space included).
 bool IsAcceptableRequestId(std::string_view id) {
   return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
-    return c > 0x20 && c < 0x7F;
+    return c >= 0x20 && c < 0x7F;
   });
 }
 

@@ -26,10 +26,15 @@ void ClickDrain::Start() { thread_ = std::thread([this] { Run(); }); }
 void ClickDrain::Stop() {
   {
     std::lock_guard lock(mutex_);
+    if (!stopping_) stop_deadline_ = std::chrono::steady_clock::now() + kStopGrace;
     stopping_ = true;
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread_.joinable()) {
+    thread_.join();
+  } else {
+    Run();  // never started: drain on this thread
+  }
 }
 
 core::ClickRecord ClickDrain::ToRecord(const core::ClickEvent& event) const {
@@ -58,7 +63,6 @@ void ClickDrain::StoreBatch(std::size_t count) {
   records_.clear();
   for (std::size_t i = 0; i < count; ++i) records_.push_back(ToRecord(events_[i]));
   auto delay = std::chrono::milliseconds(50);
-  int failures = 0;
   for (;;) {
     auto stored = log_.Append(records_);
     if (stored) {
@@ -66,15 +70,19 @@ void ClickDrain::StoreBatch(std::size_t count) {
       return;
     }
     store_errors_.fetch_add(1, std::memory_order_relaxed);
-    ++failures;
     std::unique_lock lock(mutex_);
-    // When stopping, give the store a few more chances, then give up rather than hang shutdown.
-    if (stopping_ && failures >= 5) {
+    if (stopping_ && std::chrono::steady_clock::now() >= stop_deadline_) {
+      // Shutting down and the log is still failing: give up rather than hang the exit.
+      lost_.fetch_add(count, std::memory_order_relaxed);
       std::fprintf(stderr, "kurz: %zu click events could not be stored: %s\n", count,
                    stored.error().detail.c_str());
       return;
     }
-    wake_.wait_for(lock, delay);
+    if (stopping_) {
+      wake_.wait_until(lock, std::min(stop_deadline_, std::chrono::steady_clock::now() + delay));
+    } else {
+      wake_.wait_for(lock, delay);
+    }
     delay = std::min(delay * 2, std::chrono::milliseconds(2000));
   }
 }

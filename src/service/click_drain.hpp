@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -17,7 +18,9 @@ namespace kurz::service {
 // The background thread that moves click events from the in-memory queue into the ClickLog:
 // batches of up to 1,000, the client IP replaced by a keyed hash whose salt changes every day
 // (visitors are counted per day without storing an IP or setting a cookie). A batch that fails
-// to store is retried (with back-off) and never dropped; Stop() drains everything still queued.
+// to store is retried with back-off for as long as the process runs; Stop() drains everything
+// still queued, but gives a failing log only kStopGrace in all before it gives up on the rest
+// (counted in lost()), so shutdown never hangs on a dead database.
 class ClickDrain {
  public:
   ClickDrain(ClickQueue& queue, ports::ClickLog& log, const ports::Clock& clock,
@@ -32,6 +35,10 @@ class ClickDrain {
 
   std::uint64_t stored() const { return stored_.load(std::memory_order_relaxed); }
   std::uint64_t store_errors() const { return store_errors_.load(std::memory_order_relaxed); }
+  // Events given up on at shutdown because the log kept failing.
+  std::uint64_t lost() const { return lost_.load(std::memory_order_relaxed); }
+
+  static constexpr std::chrono::milliseconds kStopGrace{3000};
 
   // The record kept for an event (exposed for tests).
   core::ClickRecord ToRecord(const core::ClickEvent& event) const;
@@ -51,8 +58,10 @@ class ClickDrain {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  std::chrono::steady_clock::time_point stop_deadline_{};
   std::atomic<std::uint64_t> stored_{0};
   std::atomic<std::uint64_t> store_errors_{0};
+  std::atomic<std::uint64_t> lost_{0};
 };
 
 }  // namespace kurz::service

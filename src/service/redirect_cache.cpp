@@ -5,10 +5,13 @@
 namespace kurz::service {
 
 RedirectCache::RedirectCache(std::size_t max_entries, core::Micros negative_ttl)
-    : per_shard_capacity_(max_entries / kShards + 1),
-      negative_ttl_(negative_ttl),
-      shards_(std::make_unique<std::array<Shard, kShards>>()) {
-  for (Shard& shard : *shards_) shard.map.reserve(std::min<std::size_t>(per_shard_capacity_, 4096));
+    : negative_ttl_(negative_ttl), shards_(std::make_unique<std::array<Shard, kShards>>()) {
+  // Exactly max_entries in all: the remainder goes to the first shards; 0 turns the cache off.
+  for (std::size_t i = 0; i < kShards; ++i) {
+    Shard& shard = (*shards_)[i];
+    shard.capacity = max_entries / kShards + (i < max_entries % kShards ? 1 : 0);
+    shard.map.reserve(std::min<std::size_t>(shard.capacity, 4096));
+  }
 }
 
 RedirectCache::~RedirectCache() = default;
@@ -47,9 +50,10 @@ std::uint64_t RedirectCache::Generation(std::string_view code) const {
 
 void RedirectCache::Fill(std::string_view code, CacheValue value, std::uint64_t generation,
                          core::Micros now) {
-  if (code.size() > core::kMaxCodeLength || per_shard_capacity_ == 0) return;
+  if (code.size() > core::kMaxCodeLength) return;
   Shard& shard = ShardFor(code);
   std::lock_guard lock(shard.mutex);
+  if (shard.capacity == 0) return;
   if (shard.generation != generation) return;  // something changed since the caller's read
   if (auto it = shard.map.find(code); it != shard.map.end()) Erase(shard, it->second.get());
   auto node = std::make_unique<Node>();
@@ -59,7 +63,7 @@ void RedirectCache::Fill(std::string_view code, CacheValue value, std::uint64_t 
   Node* raw = node.get();
   shard.map.emplace(raw->code.view(), std::move(node));
   PushFront(shard, raw);
-  while (shard.map.size() > per_shard_capacity_ && shard.tail) Erase(shard, shard.tail);
+  while (shard.map.size() > shard.capacity && shard.tail) Erase(shard, shard.tail);
 }
 
 void RedirectCache::Invalidate(std::string_view code) {

@@ -73,6 +73,7 @@ class RedirectCache {
     Node* head = nullptr;  // most recently used
     Node* tail = nullptr;
     std::uint64_t generation = 0;
+    std::size_t capacity = 0;  // entries this shard may hold
   };
   static constexpr std::size_t kShards = 64;
 
@@ -81,7 +82,6 @@ class RedirectCache {
   static void PushFront(Shard& shard, Node* node);
   void Erase(Shard& shard, Node* node);
 
-  std::size_t per_shard_capacity_;
   core::Micros negative_ttl_;
   std::unique_ptr<std::array<Shard, kShards>> shards_;
   mutable std::atomic<std::uint64_t> hits_{0};

@@ -117,7 +117,8 @@ TEST_F(AccountsTest, ListingKeysIsPerUser) {
   json admin_key = CreateKey(Admin(), "admin-extra", {"read"});
   Reply list = As(bob.api_key).Get("/v1/api-keys");
   ASSERT_EQ(list.status, 200) << list.Describe();
-  for (const json& item : list.Json()["items"]) {
+  const json items = list.Json()["items"];
+  for (const json& item : items) {
     EXPECT_NE(item["id"], admin_key["id"]) << "Bob sees the admin's key: " << list.Describe();
   }
   // Bob cannot revoke the admin's key.
@@ -292,7 +293,8 @@ TEST_F(AccountsTest, SuspensionShowsInTheUserList) {
   Reply reply = Admin().Get("/v1/users");
   ASSERT_EQ(reply.status, 200) << reply.Describe();
   bool found = false;
-  for (const json& item : reply.Json()["items"]) {
+  const json items = reply.Json()["items"];
+  for (const json& item : items) {
     if (item["id"] == ida.id) {
       found = true;
       EXPECT_EQ(item["status"], "suspended");

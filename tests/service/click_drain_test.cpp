@@ -222,6 +222,21 @@ TEST_F(ClickDrainTest, ALogThatStaysDownDoesNotHangShutdown) {
   EXPECT_EQ(drain.stored(), 0u);
 }
 
+TEST_F(ClickDrainTest, ALogThatStaysDownDoesNotHangShutdownWithAFullQueue) {
+  // Same, with a backlog of 15 batches (the default queue holds 65,536 events: 66 batches).
+  ClickQueue backlog(16'384);
+  for (int i = 0; i < 15'000; ++i) Push(backlog, Event("abc", kT0 + i));
+  log_.FailNext(1'000'000);
+  ClickDrain drain(backlog, log_, clock_, "secret");
+  drain.Start();
+  const auto start = std::chrono::steady_clock::now();
+  drain.Stop();
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LT(took, std::chrono::seconds(10))
+      << "Stop took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+      << " ms";
+}
+
 TEST_F(ClickDrainTest, StatsCountAVisitorOncePerDay) {
   adapters::memory::MemoryClickStore store;
   ClickDrain drain(queue_, store, clock_, "secret");

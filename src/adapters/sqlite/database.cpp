@@ -159,13 +159,14 @@ void SqliteDatabase::WriterLoop() {
     }
     try {
       RunBatch(batch);
-    } catch (const std::exception& e) {
-      // Only allocation can throw here. Leave no transaction open and fail the whole batch.
+    } catch (...) {
+      // Only allocation can throw here. Leave no transaction open and fail the whole batch
+      // (with a detail short enough not to allocate).
       if (sqlite3_get_autocommit(writer_->Handle()) == 0) {
         sqlite3_exec(writer_->Handle(), "ROLLBACK", nullptr, nullptr, nullptr);
       }
       for (Request* request : batch) {
-        request->result = core::Fail(ErrorCode::kInternal, "sqlite write batch failed");
+        request->result = core::Fail(ErrorCode::kInternal, "batch failed");
       }
     }
     for (Request* request : batch) request->done.set_value(std::move(request->result));

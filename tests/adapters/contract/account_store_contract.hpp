@@ -193,7 +193,7 @@ TYPED_TEST_P(AccountStoreContract, CreateKeyWithStoredHashIsConflict) {
 TYPED_TEST_P(AccountStoreContract, PermissionsRoundTrip) {
   auto id = AddUser(this->accounts(), "p@example.com").first;
   for (core::Permissions p = 0; p <= core::kAllPermissions; ++p) {
-    core::ApiKey key = this->KeyFor(id, "perm" + std::to_string(p));
+    core::ApiKey key = this->KeyFor(id, Numbered("perm", p));
     key.permissions = p;
     ASSERT_TRUE(this->accounts().CreateKey(key));
     auto found = this->accounts().FindKeyByHash(key.key_hash);

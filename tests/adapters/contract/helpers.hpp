@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -19,6 +20,14 @@ template <class T>
 std::string Describe(const core::Result<T>& r) {
   if (r) return "ok";
   return std::string(core::ToString(r.error().code)) + ": " + r.error().detail;
+}
+
+// prefix followed by n in decimal. (Spelled out because GCC 12 at -O2 gives a false -Wrestrict
+// warning for "literal" + std::to_string(n).)
+inline std::string Numbered(std::string_view prefix, long long n) {
+  std::string s(prefix);
+  s += std::to_string(n);
+  return s;
 }
 
 // A distinct 64-character stand-in for a SHA-256 hex digest per seed.

@@ -205,7 +205,7 @@ TYPED_TEST_P(LinkStoreContract, ListByOwnerPagesWithAKeysetCursor) {
   std::vector<std::pair<core::Micros, std::string>> expected;
   for (int i = 29; i >= 0; --i) {
     const core::Micros at = kT0 + (i / 3) * 1000;
-    const std::string code = "c" + std::to_string(100 + (i * 7) % 30);
+    const std::string code = Numbered("c", 100 + (i * 7) % 30);
     ASSERT_TRUE(this->links().Insert(NewLink(code, this->owner_, at)));
     if (i % 10 == 4) {
       ASSERT_TRUE(this->links().SoftDelete(code, this->owner_, kT0));

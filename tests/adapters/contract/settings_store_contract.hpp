@@ -45,7 +45,7 @@ TYPED_TEST_P(SettingsStoreContract, ConcurrentCallersAllGetTheSameValue) {
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
-      auto value = this->settings().GetOrInsert("hash_secret", "value-" + std::to_string(t));
+      auto value = this->settings().GetOrInsert("hash_secret", Numbered("value-", t));
       EXPECT_TRUE(value) << Describe(value);
       if (value) seen[t] = *value;
     });

@@ -211,7 +211,7 @@ TEST_F(SqliteDatabaseTest, AFailingOpDoesNotRollBackTheRestOfItsBatch) {
   for (int i = 0; i < kOps; ++i) {
     writers.emplace_back([&, i] {
       results[i] = db->Write([i](Connection& c) -> core::Result<void> {
-        auto r = c.Exec("INSERT INTO t VALUES (" + std::to_string(i) + ")");
+        auto r = c.Exec(Numbered("INSERT INTO t VALUES (", i) + ")");
         if (!r) return r;
         if (i == 5) {  // did work, then fails: its row must go
           return core::Fail(core::ErrorCode::kInvalidArgument, "op 5 fails");
@@ -265,8 +265,8 @@ TEST_F(SqliteDatabaseTest, GroupCommitUnderConcurrentWriters) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kPerThread; ++i) {
         // Every 4th code is shared by all threads: exactly one of them wins it.
-        const std::string code = i % 4 == 0 ? "shared" + std::to_string(i)
-                                            : "t" + std::to_string(t) + "-" + std::to_string(i);
+        const std::string code =
+            i % 4 == 0 ? Numbered("shared", i) : Numbered(Numbered("t", t) + "-", i);
         auto r = links.Insert(NewLink(code, owner, kT0 + i));
         std::lock_guard lock(mu);
         if (r) {
@@ -324,7 +324,7 @@ TEST_F(SqliteDatabaseTest, CommittedWritesSurviveSigkill) {
     if (!db) _exit(2);
     SqliteLinkStore links(**db);
     for (int i = 0;; ++i) {
-      if (!links.Insert(NewLink("k" + std::to_string(i), 1, kT0 + i))) _exit(3);
+      if (!links.Insert(NewLink(Numbered("k", i), 1, kT0 + i))) _exit(3);
       if (write(pipe_fds[1], &i, sizeof i) != sizeof i) _exit(4);
     }
   }
@@ -344,7 +344,7 @@ TEST_F(SqliteDatabaseTest, CommittedWritesSurviveSigkill) {
   auto db = OpenMigrated();
   ASSERT_TRUE(db);
   SqliteLinkStore links(*db);
-  for (int i = 0; i <= acknowledged; ++i) EXPECT_TRUE(links.Find("k" + std::to_string(i))) << i;
+  for (int i = 0; i <= acknowledged; ++i) EXPECT_TRUE(links.Find(Numbered("k", i))) << i;
 }
 
 TEST_F(SqliteDatabaseTest, QueryPlansUseTheIndexes) {

@@ -22,7 +22,7 @@ struct Backends {
   ports::SettingsStore* settings = nullptr;
   ports::ClickLog* click_log = nullptr;
   ports::StatsStore* stats = nullptr;
-  std::string description;               // for the start-up line (passwords redacted)
+  std::string description;                   // for the start-up line (passwords redacted)
   std::function<core::Result<void>()> ping;  // readiness of the database
 };
 

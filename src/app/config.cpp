@@ -83,8 +83,7 @@ core::Result<Flags> Flags::Parse(int argc, char** argv, int first,
     }
     if (!value) {
       if (i + 1 >= argc) {
-        return core::Fail(core::ErrorCode::kInvalidArgument,
-                          "flag '--" + name + "' needs a value");
+        return core::Fail(core::ErrorCode::kInvalidArgument, "flag '--" + name + "' needs a value");
       }
       value = argv[++i];
     }
@@ -105,9 +104,9 @@ std::optional<std::string> Flags::Get(const std::string& name) const {
 
 const std::vector<std::string>& ServeFlagNames() {
   static const std::vector<std::string> names = {
-      "listen",         "data",           "base-url",      "database",           "cache",
-      "events",         "analytics",      "bootstrap-key", "rate-limit-api",     "rate-limit-redirect",
-      "geoip",          "threads",        "workers",       "cache-size",         "click-queue"};
+      "listen", "data",      "base-url",      "database",       "cache",
+      "events", "analytics", "bootstrap-key", "rate-limit-api", "rate-limit-redirect",
+      "geoip",  "threads",   "workers",       "cache-size",     "click-queue"};
   return names;
 }
 
@@ -118,8 +117,8 @@ core::Result<std::int64_t> ParseIntFlag(const std::string& name, const std::stri
   if (value.empty() || ec != std::errc() || ptr != value.data() + value.size() || n < min ||
       n > max) {
     return core::Fail(core::ErrorCode::kInvalidArgument,
-                      "--" + name + " must be a whole number from " + std::to_string(min) +
-                          " to " + std::to_string(max) + ", not '" + value + "'");
+                      "--" + name + " must be a whole number from " + std::to_string(min) + " to " +
+                          std::to_string(max) + ", not '" + value + "'");
   }
   return n;
 }
@@ -134,8 +133,7 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
     const auto colon = listen->rfind(':');
     if (colon == std::string::npos || colon == 0) {
       return core::Fail(core::ErrorCode::kInvalidArgument,
-                        "--listen must be HOST:PORT such as 127.0.0.1:8080, not '" + *listen +
-                            "'");
+                        "--listen must be HOST:PORT such as 127.0.0.1:8080, not '" + *listen + "'");
     }
     c.listen_host = listen->substr(0, colon);
     if (c.listen_host.size() > 2 && c.listen_host.front() == '[' && c.listen_host.back() == ']') {
@@ -146,14 +144,15 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
     c.listen_port = static_cast<std::uint16_t>(*port);
   }
   if (auto v = flags.Get("data")) {
-    if (v->empty()) return core::Fail(core::ErrorCode::kInvalidArgument, "--data must not be empty");
+    if (v->empty())
+      return core::Fail(core::ErrorCode::kInvalidArgument, "--data must not be empty");
     c.data_dir = *v;
   }
   if (auto v = flags.Get("base-url")) {
     if (!(v->rfind("http://", 0) == 0 || v->rfind("https://", 0) == 0) || v->size() < 10) {
-      return core::Fail(core::ErrorCode::kInvalidArgument,
-                        "--base-url must be an http(s) URL such as https://sho.rt, not '" + *v +
-                            "'");
+      return core::Fail(
+          core::ErrorCode::kInvalidArgument,
+          "--base-url must be an http(s) URL such as https://sho.rt, not '" + *v + "'");
     }
     c.base_url = *v;
     while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
@@ -163,8 +162,9 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
   if (auto v = flags.Get("events")) c.events = *v;
   if (auto v = flags.Get("analytics")) c.analytics = *v;
   if (auto v = flags.Get("bootstrap-key")) {
-    const bool ok = v->size() >= 16 && v->size() <= 200 &&
-                    std::all_of(v->begin(), v->end(), [](char ch) { return ch > 0x20 && ch < 0x7F; });
+    const bool ok =
+        v->size() >= 16 && v->size() <= 200 &&
+        std::all_of(v->begin(), v->end(), [](char ch) { return ch > 0x20 && ch < 0x7F; });
     if (!ok) {
       return core::Fail(core::ErrorCode::kInvalidArgument,
                         "--bootstrap-key must be 16 to 200 visible ASCII characters");

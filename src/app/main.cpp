@@ -216,8 +216,9 @@ int Serve(int argc, char** argv) {
   } handler;
   http::Server server(server_options, handler);
   auto port = server.Listen();
-  if (!port) return Fail("cannot listen on " + flags->Get("listen").value_or("127.0.0.1:8080") +
-                         ": " + port.error().detail);
+  if (!port)
+    return Fail("cannot listen on " + flags->Get("listen").value_or("127.0.0.1:8080") + ": " +
+                port.error().detail);
 
   const std::string host_port =
       (config->listen_host.find(':') != std::string::npos ? "[" + config->listen_host + "]"
@@ -235,8 +236,8 @@ int Serve(int argc, char** argv) {
   api_options.rate_limit_redirect = config->rate_limit_redirect;
   std::memcpy(&api_options.click_id_prefix, prefix.data(), prefix.size());
 
-  http::ApiDeps deps{*links,   accounts, *backends->stats, cache, clicks, clock, workers, {},
-                     nullptr};
+  http::ApiDeps deps{*links,  accounts, *backends->stats, cache, clicks, clock,
+                     workers, {},       nullptr};
   deps.readiness.push_back([ping = backends->ping] {
     auto ok = ping();
     return std::make_pair(std::string("database"),
@@ -313,8 +314,8 @@ int Migrate(int argc, char** argv) {
   int applied = 0;
   auto backends = OpenBackends(DatabaseUrl(config), /*migrate=*/true, &applied);
   if (!backends) return Fail("cannot migrate: " + backends.error().detail);
-  std::printf("kurz: %s is up to date (%d migration(s) applied)\n",
-              backends->description.c_str(), applied);
+  std::printf("kurz: %s is up to date (%d migration(s) applied)\n", backends->description.c_str(),
+              applied);
   return 0;
 }
 
@@ -330,10 +331,14 @@ core::Result<core::Permissions> ParsePermissionList(const std::string& text) {
   while (start <= text.size()) {
     const auto comma = text.find(',', start);
     const std::string p = text.substr(start, comma - start);
-    if (p == "create") perms |= core::kPermCreate;
-    else if (p == "read") perms |= core::kPermRead;
-    else if (p == "delete") perms |= core::kPermDelete;
-    else if (p == "admin") perms |= core::kPermAdmin;
+    if (p == "create")
+      perms |= core::kPermCreate;
+    else if (p == "read")
+      perms |= core::kPermRead;
+    else if (p == "delete")
+      perms |= core::kPermDelete;
+    else if (p == "admin")
+      perms |= core::kPermAdmin;
     else {
       return core::Fail(core::ErrorCode::kInvalidArgument,
                         "unknown permission '" + p + "' (known: create, read, delete, admin)");

@@ -28,7 +28,9 @@ class FixedString {
   bool empty() const { return size_ == 0; }
   static constexpr std::size_t capacity() { return N; }
 
-  friend bool operator==(const FixedString& a, const FixedString& b) { return a.view() == b.view(); }
+  friend bool operator==(const FixedString& a, const FixedString& b) {
+    return a.view() == b.view();
+  }
 
  private:
   char data_[N];

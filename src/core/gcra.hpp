@@ -9,10 +9,10 @@ namespace kurz::core {
 // atomic, a hash map slot or a Redis key.
 struct GcraDecision {
   bool allowed;
-  std::int64_t new_tat;           // store this when allowed (unchanged state otherwise)
-  std::int64_t remaining;         // requests still allowed right now (RateLimit-Remaining)
-  std::int64_t retry_after_us;    // when denied: wait this long (Retry-After, rounded up)
-  std::int64_t reset_after_us;    // until the bucket is full again (RateLimit-Reset)
+  std::int64_t new_tat;         // store this when allowed (unchanged state otherwise)
+  std::int64_t remaining;       // requests still allowed right now (RateLimit-Remaining)
+  std::int64_t retry_after_us;  // when denied: wait this long (Retry-After, rounded up)
+  std::int64_t reset_after_us;  // until the bucket is full again (RateLimit-Reset)
 };
 
 struct GcraLimit {

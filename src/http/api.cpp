@@ -5,9 +5,9 @@
 #include <atomic>
 #include <cctype>
 #include <charconv>
-#include <cstring>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string_view>
@@ -64,9 +64,8 @@ bool WantsJson(const Request& req) {
 
 // Request ids we echo: 1..128 printable ASCII characters (space included).
 bool IsAcceptableRequestId(std::string_view id) {
-  return !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
-    return c >= 0x20 && c < 0x7F;
-  });
+  return !id.empty() && id.size() <= 128 &&
+         std::all_of(id.begin(), id.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
 }
 
 struct ApiError {
@@ -77,17 +76,27 @@ struct ApiError {
 
 ApiError FromError(const core::Error& e) {
   switch (e.code) {
-    case ErrorCode::kInvalidArgument: return {400, "invalid_argument", e.detail};
-    case ErrorCode::kInvalidUrl: return {400, "invalid_url", e.detail};
-    case ErrorCode::kInvalidCode: return {400, "invalid_code", e.detail};
-    case ErrorCode::kNotFound: return {404, "not_found", e.detail};
-    case ErrorCode::kGone: return {410, "gone", e.detail};
-    case ErrorCode::kConflict: return {409, "code_taken", e.detail};
-    case ErrorCode::kUnauthorized: return {401, "unauthorized", e.detail};
-    case ErrorCode::kForbidden: return {403, "forbidden", e.detail};
+    case ErrorCode::kInvalidArgument:
+      return {400, "invalid_argument", e.detail};
+    case ErrorCode::kInvalidUrl:
+      return {400, "invalid_url", e.detail};
+    case ErrorCode::kInvalidCode:
+      return {400, "invalid_code", e.detail};
+    case ErrorCode::kNotFound:
+      return {404, "not_found", e.detail};
+    case ErrorCode::kGone:
+      return {410, "gone", e.detail};
+    case ErrorCode::kConflict:
+      return {409, "code_taken", e.detail};
+    case ErrorCode::kUnauthorized:
+      return {401, "unauthorized", e.detail};
+    case ErrorCode::kForbidden:
+      return {403, "forbidden", e.detail};
     case ErrorCode::kUnavailable:
-    case ErrorCode::kTimeout: return {503, "unavailable", "a backend is unavailable: " + e.detail};
-    case ErrorCode::kInternal: break;
+    case ErrorCode::kTimeout:
+      return {503, "unavailable", "a backend is unavailable: " + e.detail};
+    case ErrorCode::kInternal:
+      break;
   }
   return {500, "internal", "internal error"};
 }
@@ -101,10 +110,14 @@ std::string ErrorBody(std::string_view code, std::string_view message) {
 
 std::string PermissionName(core::Permission p) {
   switch (p) {
-    case core::kPermCreate: return "create";
-    case core::kPermRead: return "read";
-    case core::kPermDelete: return "delete";
-    case core::kPermAdmin: return "admin";
+    case core::kPermCreate:
+      return "create";
+    case core::kPermRead:
+      return "read";
+    case core::kPermDelete:
+      return "delete";
+    case core::kPermAdmin:
+      return "admin";
   }
   return "?";
 }
@@ -222,10 +235,10 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
 // What a matched API route allows.
 struct RouteMatch {
   Route route = Route::kOther;
-  std::string_view allow;          // the Allow header
-  std::string_view param;          // {code} or {id}
+  std::string_view allow;  // the Allow header
+  std::string_view param;  // {code} or {id}
   bool method_ok = false;
-  core::Permissions needs = 0;     // permission the method requires
+  core::Permissions needs = 0;  // permission the method requires
 };
 
 bool IsGetLike(Method m) { return m == Method::kGet || m == Method::kHead; }
@@ -354,12 +367,11 @@ class Api::Impl {
   }
 
   void Redirect(const Request& req, Responder& res, std::int64_t start);
-  void AnswerMissingLink(const Request& req, Responder& res, std::string_view request_id,
-                         bool gone, std::int64_t start);
+  void AnswerMissingLink(const Request& req, Responder& res, std::string_view request_id, bool gone,
+                         std::int64_t start);
   void RecordClick(const Request& req, std::string_view code, core::Micros now);
   void Defer(Route route, const Request& req, Responder& res, std::string_view request_id,
-             std::int64_t start,
-             std::function<Response(const Request&, Reply&)> work);
+             std::int64_t start, std::function<Response(const Request&, Reply&)> work);
   Response RunApi(const RouteMatch& match, const Request& req, Reply& reply,
                   std::vector<std::pair<std::string, std::string>>& limit_headers);
   Response Readiness(Reply& reply);
@@ -425,9 +437,8 @@ void Api::Impl::Handle(const Request& req, Responder& res) {
 
   if (path == "/healthz") {
     const std::string_view id = RequestId(req);
-    const Header headers[] = {{"X-Request-Id", id},
-                              {"Content-Type", "application/json"},
-                              {"Cache-Control", "no-store"}};
+    const Header headers[] = {
+        {"X-Request-Id", id}, {"Content-Type", "application/json"}, {"Cache-Control", "no-store"}};
     SendSync(Route::kHealth, start, res, 200, headers, R"({"status":"ok"})");
     return;
   }
@@ -473,20 +484,19 @@ void Api::Impl::Handle(const Request& req, Responder& res) {
       SendSync(match->route, start, res, 405, headers, body);
       return;
     }
-    Defer(match->route, req, res, id, start,
-          [this, m = *match](const Request& r, Reply& reply) {
-            std::vector<std::pair<std::string, std::string>> limit_headers;
-            Response out = RunApi(m, r, reply, limit_headers);
-            for (auto& h : limit_headers) out.headers.push_back(std::move(h));
-            return out;
-          });
+    Defer(match->route, req, res, id, start, [this, m = *match](const Request& r, Reply& reply) {
+      std::vector<std::pair<std::string, std::string>> limit_headers;
+      Response out = RunApi(m, r, reply, limit_headers);
+      for (auto& h : limit_headers) out.headers.push_back(std::move(h));
+      return out;
+    });
     return;
   }
   Redirect(req, res, start);
 }
 
-void Api::Impl::AnswerMissingLink(const Request& req, Responder& res,
-                                  std::string_view request_id, bool gone, std::int64_t start) {
+void Api::Impl::AnswerMissingLink(const Request& req, Responder& res, std::string_view request_id,
+                                  bool gone, std::int64_t start) {
   const bool json = WantsJson(req);
   const Header headers[] = {
       {"X-Request-Id", request_id},
@@ -536,20 +546,19 @@ void Api::Impl::Redirect(const Request& req, Responder& res, std::int64_t start)
       char limit[24];
       char reset[24];
       const auto seconds = [](std::int64_t us) { return (us + 999'999) / 1'000'000; };
-      std::snprintf(retry, sizeof retry, "%lld",
-                    static_cast<long long>(std::max<std::int64_t>(1, seconds(decision.retry_after_us))));
+      std::snprintf(
+          retry, sizeof retry, "%lld",
+          static_cast<long long>(std::max<std::int64_t>(1, seconds(decision.retry_after_us))));
       std::snprintf(limit, sizeof limit, "%lld", static_cast<long long>(redirect_limiter_.limit()));
       std::snprintf(reset, sizeof reset, "%lld",
                     static_cast<long long>(seconds(decision.reset_after_us)));
-      const Header headers[] = {{"X-Request-Id", request_id},
-                                {"Content-Type", "application/json"},
-                                {"Cache-Control", "no-store"},
-                                {"Retry-After", retry},
-                                {"RateLimit-Limit", limit},
-                                {"RateLimit-Remaining", "0"},
+      const Header headers[] = {{"X-Request-Id", request_id},  {"Content-Type", "application/json"},
+                                {"Cache-Control", "no-store"}, {"Retry-After", retry},
+                                {"RateLimit-Limit", limit},    {"RateLimit-Remaining", "0"},
                                 {"RateLimit-Reset", reset}};
-      SendSync(Route::kRedirect, start, res, 429, headers,
-               R"({"error":{"code":"rate_limited","message":"too many redirects from this address; retry later"}})");
+      SendSync(
+          Route::kRedirect, start, res, 429, headers,
+          R"({"error":{"code":"rate_limited","message":"too many redirects from this address; retry later"}})");
       return;
     }
   }
@@ -591,8 +600,8 @@ void Api::Impl::Redirect(const Request& req, Responder& res, std::int64_t start)
         Response out = reply.Empty(value->status);
         out.headers.pop_back();  // redirects carry their own Cache-Control
         out.headers.emplace_back("Location", value->location);
-        out.headers.emplace_back("Cache-Control", value->status == 301 ? "public, max-age=3600"
-                                                                        : "private, max-age=0");
+        out.headers.emplace_back(
+            "Cache-Control", value->status == 301 ? "public, max-age=3600" : "private, max-age=0");
         RecordClick(r, c, when);
         return out;
       }
@@ -600,16 +609,16 @@ void Api::Impl::Redirect(const Request& req, Responder& res, std::int64_t start)
     const bool gone = value->kind == service::CacheKind::kGone;
     const bool json = WantsJson(r);
     Response out = reply.Empty(gone ? 410 : 404);
-    out.headers.emplace_back("Content-Type", json ? "application/json" : "text/html; charset=utf-8");
-    out.body = std::string(gone ? (json ? kGoneJson : kGoneHtml)
-                                : (json ? kNotFoundJson : kNotFoundHtml));
+    out.headers.emplace_back("Content-Type",
+                             json ? "application/json" : "text/html; charset=utf-8");
+    out.body =
+        std::string(gone ? (json ? kGoneJson : kGoneHtml) : (json ? kNotFoundJson : kNotFoundHtml));
     return out;
   });
 }
 
-void Api::Impl::Defer(Route route, const Request& req, Responder& res,
-                      std::string_view request_id, std::int64_t start,
-                      std::function<Response(const Request&, Reply&)> work) {
+void Api::Impl::Defer(Route route, const Request& req, Responder& res, std::string_view request_id,
+                      std::int64_t start, std::function<Response(const Request&, Reply&)> work) {
   auto deferred = std::make_shared<DeferredResponder>(res.Defer());
   auto task = [this, route, start, req, deferred, id = std::string(request_id),
                work = std::move(work)]() {
@@ -618,8 +627,8 @@ void Api::Impl::Defer(Route route, const Request& req, Responder& res,
     try {
       out = work(req, reply);
     } catch (const std::exception& e) {
-      std::fprintf(stderr, "kurz: internal error on %.*s: %s\n",
-                   static_cast<int>(req.path.size()), req.path.data(), e.what());
+      std::fprintf(stderr, "kurz: internal error on %.*s: %s\n", static_cast<int>(req.path.size()),
+                   req.path.data(), e.what());
       out = reply.Error(500, "internal", "internal error");
     }
     d_.metrics_sink.Record(route, out.status, MonotonicMicros() - start);
@@ -692,16 +701,16 @@ Response Api::Impl::RunApi(const RouteMatch& m, const Request& req, Reply& reply
   if (!who) return reply.Error(FromError(who.error()));
 
   if (api_limiter_.enabled()) {
-    const core::GcraDecision decision = api_limiter_.Check(
-        {0, static_cast<std::uint64_t>(who->key_id)}, MonotonicMicros());
+    const core::GcraDecision decision =
+        api_limiter_.Check({0, static_cast<std::uint64_t>(who->key_id)}, MonotonicMicros());
     const auto seconds = [](std::int64_t us) { return (us + 999'999) / 1'000'000; };
     limit_headers.emplace_back("RateLimit-Limit", std::to_string(api_limiter_.limit()));
     limit_headers.emplace_back("RateLimit-Remaining",
                                std::to_string(decision.allowed ? decision.remaining : 0));
     limit_headers.emplace_back("RateLimit-Reset", std::to_string(seconds(decision.reset_after_us)));
     if (!decision.allowed) {
-      limit_headers.emplace_back(
-          "Retry-After", std::to_string(std::max<std::int64_t>(1, seconds(decision.retry_after_us))));
+      limit_headers.emplace_back("Retry-After", std::to_string(std::max<std::int64_t>(
+                                                    1, seconds(decision.retry_after_us))));
       return reply.Error(429, "rate_limited", "too many requests for this API key; retry later");
     }
   }
@@ -709,8 +718,7 @@ Response Api::Impl::RunApi(const RouteMatch& m, const Request& req, Reply& reply
   if (m.needs != 0 && !who->Has(static_cast<core::Permission>(m.needs))) {
     return reply.Error(403, "forbidden",
                        "this API key lacks the '" +
-                           PermissionName(static_cast<core::Permission>(m.needs)) +
-                           "' permission");
+                           PermissionName(static_cast<core::Permission>(m.needs)) + "' permission");
   }
   if (req.method == Method::kPost || req.method == Method::kPatch) {
     const std::string_view type = req.content_type.substr(0, req.content_type.find(';'));
@@ -736,7 +744,8 @@ Response Api::Impl::RunApi(const RouteMatch& m, const Request& req, Reply& reply
       if (!link) return reply.Error(FromError(link.error()));
       return reply.Json(200, LinkJson(*link));
     }
-    case Route::kLinkStats: return LinkStats(*who, m.param, req, reply);
+    case Route::kLinkStats:
+      return LinkStats(*who, m.param, req, reply);
     case Route::kApiKeys:
       return req.method == Method::kPost ? CreateKey(*who, req, reply) : ListKeys(*who, reply);
     case Route::kApiKey: {
@@ -751,7 +760,8 @@ Response Api::Impl::RunApi(const RouteMatch& m, const Request& req, Reply& reply
     case Route::kUser:
       return req.method == Method::kPatch ? PatchUser(*who, m.param, req, reply)
                                           : GetUser(m.param, reply);
-    default: break;
+    default:
+      break;
   }
   return reply.Error(404, "not_found", "no such API endpoint");
 }
@@ -792,14 +802,18 @@ std::expected<core::Permissions, ApiError> ParsePermissions(const Json& value) {
           ApiError{400, "invalid_argument", "permissions must be an array of strings"});
     }
     const std::string& s = p.get_ref<const std::string&>();
-    if (s == "create") perms |= core::kPermCreate;
-    else if (s == "read") perms |= core::kPermRead;
-    else if (s == "delete") perms |= core::kPermDelete;
-    else if (s == "admin") perms |= core::kPermAdmin;
+    if (s == "create")
+      perms |= core::kPermCreate;
+    else if (s == "read")
+      perms |= core::kPermRead;
+    else if (s == "delete")
+      perms |= core::kPermDelete;
+    else if (s == "admin")
+      perms |= core::kPermAdmin;
     else {
-      return std::unexpected(ApiError{
-          400, "invalid_argument",
-          "unknown permission '" + s + "' (known: create, read, delete, admin)"});
+      return std::unexpected(
+          ApiError{400, "invalid_argument",
+                   "unknown permission '" + s + "' (known: create, read, delete, admin)"});
     }
   }
   return perms;

@@ -7,20 +7,33 @@ namespace kurz::http {
 
 std::string_view RouteName(Route route) {
   switch (route) {
-    case Route::kRedirect: return "redirect";
-    case Route::kHealth: return "healthz";
-    case Route::kReady: return "readyz";
-    case Route::kMetrics: return "metrics";
-    case Route::kOpenApi: return "openapi";
-    case Route::kLinks: return "/v1/urls";
-    case Route::kLink: return "/v1/urls/{code}";
-    case Route::kLinkStats: return "/v1/urls/{code}/stats";
-    case Route::kApiKeys: return "/v1/api-keys";
-    case Route::kApiKey: return "/v1/api-keys/{id}";
-    case Route::kUsers: return "/v1/users";
-    case Route::kUser: return "/v1/users/{id}";
+    case Route::kRedirect:
+      return "redirect";
+    case Route::kHealth:
+      return "healthz";
+    case Route::kReady:
+      return "readyz";
+    case Route::kMetrics:
+      return "metrics";
+    case Route::kOpenApi:
+      return "openapi";
+    case Route::kLinks:
+      return "/v1/urls";
+    case Route::kLink:
+      return "/v1/urls/{code}";
+    case Route::kLinkStats:
+      return "/v1/urls/{code}/stats";
+    case Route::kApiKeys:
+      return "/v1/api-keys";
+    case Route::kApiKey:
+      return "/v1/api-keys/{id}";
+    case Route::kUsers:
+      return "/v1/users";
+    case Route::kUser:
+      return "/v1/users/{id}";
     case Route::kOther:
-    case Route::kCount: break;
+    case Route::kCount:
+      break;
   }
   return "other";
 }
@@ -57,10 +70,10 @@ void Metrics::Render(std::string& out) const {
     for (std::size_t s = 0; s < kStatuses; ++s) {
       const std::uint64_t n = r.by_status[s].load(std::memory_order_relaxed);
       if (n == 0) continue;
-      std::snprintf(buf, sizeof buf, "kurz_http_requests_total{route=\"%.*s\",status=\"%zu\"} %llu\n",
+      std::snprintf(buf, sizeof buf,
+                    "kurz_http_requests_total{route=\"%.*s\",status=\"%zu\"} %llu\n",
                     static_cast<int>(RouteName(static_cast<Route>(i)).size()),
-                    RouteName(static_cast<Route>(i)).data(), s,
-                    static_cast<unsigned long long>(n));
+                    RouteName(static_cast<Route>(i)).data(), s, static_cast<unsigned long long>(n));
       out.append(buf);
     }
   }
@@ -82,10 +95,11 @@ void Metrics::Render(std::string& out) const {
                       static_cast<double>(kBucketsUs[b]) / 1e6,
                       static_cast<unsigned long long>(cumulative));
       } else {
-        std::snprintf(buf, sizeof buf,
-                      "kurz_http_request_duration_seconds_bucket{route=\"%.*s\",le=\"+Inf\"} %llu\n",
-                      static_cast<int>(route.size()), route.data(),
-                      static_cast<unsigned long long>(cumulative));
+        std::snprintf(
+            buf, sizeof buf,
+            "kurz_http_request_duration_seconds_bucket{route=\"%.*s\",le=\"+Inf\"} %llu\n",
+            static_cast<int>(route.size()), route.data(),
+            static_cast<unsigned long long>(cumulative));
       }
       out.append(buf);
     }
@@ -93,9 +107,9 @@ void Metrics::Render(std::string& out) const {
                   static_cast<int>(route.size()), route.data(),
                   static_cast<double>(r.sum_us.load(std::memory_order_relaxed)) / 1e6);
     out.append(buf);
-    std::snprintf(buf, sizeof buf, "kurz_http_request_duration_seconds_count{route=\"%.*s\"} %llu\n",
-                  static_cast<int>(route.size()), route.data(),
-                  static_cast<unsigned long long>(count));
+    std::snprintf(
+        buf, sizeof buf, "kurz_http_request_duration_seconds_count{route=\"%.*s\"} %llu\n",
+        static_cast<int>(route.size()), route.data(), static_cast<unsigned long long>(count));
     out.append(buf);
   }
 }

@@ -41,8 +41,8 @@ class Metrics {
   static constexpr std::size_t kStatuses = 600;
   static constexpr std::size_t kRoutes = static_cast<std::size_t>(Route::kCount);
   static constexpr std::array<std::int64_t, 15> kBucketsUs = {
-      100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
-      2500000, 5000000};
+      100,   250,    500,    1000,   2500,    5000,    10000,  25000,
+      50000, 100000, 250000, 500000, 1000000, 2500000, 5000000};
   struct PerRoute {
     std::array<std::atomic<std::uint64_t>, kStatuses> by_status{};
     std::array<std::atomic<std::uint64_t>, kBucketsUs.size() + 1> buckets{};

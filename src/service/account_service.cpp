@@ -13,10 +13,9 @@ constexpr std::size_t kMaxEmailLength = 255;
 
 core::Result<void> ValidateEmail(std::string_view email) {
   const auto at = email.find('@');
-  const bool shape_ok = email.size() <= kMaxEmailLength && at != std::string_view::npos &&
-                        at > 0 && email.find('@', at + 1) == std::string_view::npos &&
-                        email.find('.', at + 2) != std::string_view::npos &&
-                        email.back() != '.';
+  const bool shape_ok = email.size() <= kMaxEmailLength && at != std::string_view::npos && at > 0 &&
+                        email.find('@', at + 1) == std::string_view::npos &&
+                        email.find('.', at + 2) != std::string_view::npos && email.back() != '.';
   const bool chars_ok = std::all_of(email.begin(), email.end(), [](char c) {
     return static_cast<unsigned char>(c) > 0x20 && c != 0x7F && c != ',' && c != ';' && c != '<' &&
            c != '>' && c != '"';

@@ -21,7 +21,9 @@ ClickDrain::ClickDrain(ClickQueue& queue, ports::ClickLog& log, const ports::Clo
 
 ClickDrain::~ClickDrain() { Stop(); }
 
-void ClickDrain::Start() { thread_ = std::thread([this] { Run(); }); }
+void ClickDrain::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 void ClickDrain::Stop() {
   {

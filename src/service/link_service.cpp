@@ -11,7 +11,11 @@ constexpr int kMaxGeneratedAttempts = 8;
 
 LinkService::LinkService(ports::LinkStore& store, CodeAllocator& codes, RedirectCache& cache,
                          const ports::Clock& clock, std::string self_host)
-    : store_(store), codes_(codes), cache_(cache), clock_(clock), self_host_(std::move(self_host)) {}
+    : store_(store),
+      codes_(codes),
+      cache_(cache),
+      clock_(clock),
+      self_host_(std::move(self_host)) {}
 
 core::Result<CreateLinkOutput> LinkService::Create(const Principal& who, CreateLinkInput input) {
   auto url = core::ValidateUrl(input.url, self_host_);

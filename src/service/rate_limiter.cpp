@@ -10,7 +10,8 @@ constexpr std::int64_t kSweepEveryUs = 10'000'000;
 }
 
 RateLimiter::RateLimiter(std::int64_t rate_per_second)
-    : limit_{std::max<std::int64_t>(rate_per_second, 0), std::max<std::int64_t>(rate_per_second, 1)},
+    : limit_{std::max<std::int64_t>(rate_per_second, 0),
+             std::max<std::int64_t>(rate_per_second, 1)},
       shards_(std::make_unique<std::array<Shard, kShards>>()) {}
 
 core::GcraDecision RateLimiter::Check(Key key, std::int64_t now_us) {

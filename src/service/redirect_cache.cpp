@@ -21,10 +21,14 @@ RedirectCache::Shard& RedirectCache::ShardFor(std::string_view code) const {
 }
 
 void RedirectCache::Unlink(Shard& shard, Node* node) {
-  if (node->prev) node->prev->next = node->next;
-  else shard.head = node->next;
-  if (node->next) node->next->prev = node->prev;
-  else shard.tail = node->prev;
+  if (node->prev)
+    node->prev->next = node->next;
+  else
+    shard.head = node->next;
+  if (node->next)
+    node->next->prev = node->prev;
+  else
+    shard.tail = node->prev;
   node->prev = node->next = nullptr;
 }
 

@@ -19,7 +19,9 @@ class LinkStore {
   virtual ~LinkStore() = default;
 
   // Durably inserts a new link (committed when this returns OK). conflict when the code is
-  // already used by any link, deleted and expired ones included.
+  // already used by any link, deleted and expired ones included, or when the link is not custom,
+  // has no expiry, and the owner already has such a link, not deleted, with the same url and
+  // redirect type (deduplication holds even for concurrent creates).
   virtual Result<void> Insert(const core::Link& link) = 0;
 
   // The link with this code whatever its state (deleted, expired, owner suspended: the caller

@@ -56,7 +56,9 @@ core::Result<CreateLinkOutput> LinkService::Create(const Principal& who, CreateL
       return std::unexpected(inserted.error());
     }
   } else {
-    // A generated code can only collide with a custom code someone chose to look like one.
+    // A conflict is either a concurrent identical create (the store keeps one active
+    // deduplicable link per owner, url and type: answer with it) or a custom code someone chose
+    // to look like a generated one (take the next code).
     for (int attempt = 0;; ++attempt) {
       auto code = codes_.Next();
       if (!code) return std::unexpected(code.error());
@@ -66,6 +68,11 @@ core::Result<CreateLinkOutput> LinkService::Create(const Principal& who, CreateL
       if (inserted.error().code != core::ErrorCode::kConflict ||
           attempt + 1 == kMaxGeneratedAttempts) {
         return std::unexpected(inserted.error());
+      }
+      if (!link.expires_at) {
+        auto existing = store_.FindDuplicate(who.user_id, link.url, link.redirect_type);
+        if (!existing) return std::unexpected(existing.error());
+        if (*existing) return CreateLinkOutput{std::move(**existing), false};
       }
     }
   }

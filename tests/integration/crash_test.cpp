@@ -37,6 +37,7 @@ std::vector<std::string> VerifyRedirects(int port, const std::vector<Created>& l
   std::mutex mu;
   std::vector<std::string> failures;
   std::vector<std::thread> checkers;
+  checkers.reserve(kCheckers);
   for (int t = 0; t < kCheckers; ++t) {
     checkers.emplace_back([&, t] {
       for (std::size_t i = t; i < links.size(); i += kCheckers) {
@@ -71,6 +72,7 @@ TEST_F(CrashTest, EveryCreatedLinkSurvivesKill9) {
   const std::string origin = Origin();
 
   std::vector<std::thread> writers;
+  writers.reserve(kWriters);
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       const Api api(server_port, std::string(kBootstrapKey));

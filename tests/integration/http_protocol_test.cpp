@@ -48,7 +48,7 @@ TEST_F(HttpProtocolTest, MalformedHeaderLineIs400) {
 
 TEST_F(HttpProtocolTest, HeadOver16KiBIs431) {
   std::string request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ";
-  request += std::string(17 * 1024, 'p');
+  request += std::string(std::size_t{17} * 1024, 'p');
   request += "\r\n\r\n";
   ExpectRejected(request, 431, "17 KiB header");
 
@@ -60,8 +60,8 @@ TEST_F(HttpProtocolTest, HeadOver16KiBIs431) {
 }
 
 TEST_F(HttpProtocolTest, BodyOver64KiBIs413) {
-  const std::string body =
-      R"({"url":"https://example.com/","metadata":{"k":")" + std::string(65 * 1024, 'b') + "\"}}";
+  const std::string body = R"({"url":"https://example.com/","metadata":{"k":")" +
+                           std::string(std::size_t{65} * 1024, 'b') + "\"}}";
   std::string request =
       "POST /v1/urls HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AuthHeader() +
       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
@@ -75,7 +75,7 @@ TEST_F(HttpProtocolTest, BodyOver64KiBIs413) {
 TEST_F(HttpProtocolTest, ChunkedBodyOver64KiBIs413) {
   std::string request = "POST /v1/urls HTTP/1.1\r\nHost: 127.0.0.1\r\n" + AuthHeader() +
                         "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
-  const std::string chunk(16 * 1024, 'c');
+  const std::string chunk(std::size_t{16} * 1024, 'c');
   for (int i = 0; i < 5; ++i) request += "4000\r\n" + chunk + "\r\n";
   request += "0\r\n\r\n";
   Reply reply = CallRaw(port(), request);
@@ -135,6 +135,28 @@ TEST_F(HttpProtocolTest, KeepAliveServesSeveralRequestsOnOneConnection) {
     const auto response = ReadResponse(fd.get());
     ASSERT_TRUE(response.has_value()) << "no answer to " << path << " on a kept-alive connection";
     EXPECT_EQ(response->status, path == "/healthz" ? 200 : path == "/NoSuch55" ? 404 : 301) << path;
+  }
+}
+
+TEST_F(HttpProtocolTest, PipelinedRequestsAreAnsweredInOrder) {
+  const std::string url = UniqueUrl();
+  const std::string code = CreateLink({{"url", url}, {"redirect_type", 307}})["code"];
+  const Fd fd = Connect(static_cast<std::uint16_t>(port()));
+  ASSERT_TRUE(fd);
+  std::string burst;
+  for (const char* path : {"/healthz", "/NoSuch55", "/healthz"}) {
+    burst += std::string("GET ") + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  }
+  burst += "GET /" + code + " HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Request-Id: last\r\n\r\n";
+  ASSERT_TRUE(SendRaw(fd.get(), burst));
+  for (int expected : {200, 404, 200, 307}) {
+    const auto response = ReadResponse(fd.get());
+    ASSERT_TRUE(response.has_value()) << "missing pipelined answer " << expected;
+    EXPECT_EQ(response->status, expected);
+    if (expected == 307) {
+      EXPECT_EQ(response->Header("location"), url);
+      EXPECT_EQ(response->Header("x-request-id"), "last");
+    }
   }
 }
 

@@ -91,7 +91,8 @@ std::string Reply::ErrorCode() const {
 
 std::string Reply::Describe() const {
   std::string text = "HTTP " + std::to_string(status);
-  for (const auto& [name, value] : headers) text += "\n  " + name + ": " + value;
+  for (const auto& [name, value] : headers)
+    text.append("\n  ").append(name).append(": ").append(value);
   text += "\n  body (" + std::to_string(body.size()) + " bytes): ";
   text += body.size() > 1500 ? body.substr(0, 1500) + "..." : body;
   return text;
@@ -194,7 +195,7 @@ std::string KurzTest::UniqueUrl(std::string_view tag) {
   return url;
 }
 
-nlohmann::json KurzTest::CreateLink(const Api& api, nlohmann::json body) {
+nlohmann::json KurzTest::CreateLink(const Api& api, const nlohmann::json& body) {
   Reply reply = api.Post("/v1/urls", body);
   Expect(reply, 201, "POST /v1/urls " + body.dump());
   return reply.Json();
@@ -264,7 +265,8 @@ std::optional<std::int64_t> ParseRfc3339(std::string_view s) {
       return std::nullopt;
     }
   }
-  return DaysFromCivil(*y, *mo, *d) * 86400 + *h * 3600 + *mi * 60 + *se;
+  return DaysFromCivil(*y, *mo, *d) * 86400 + std::int64_t{*h} * 3600 + std::int64_t{*mi} * 60 +
+         *se;
 }
 
 bool LooksLikeRfc3339(std::string_view s) { return ParseRfc3339(s).has_value(); }

@@ -115,7 +115,7 @@ class KurzTest : public ::testing::Test {
   // A URL nobody used yet in this test.
   std::string UniqueUrl(std::string_view tag = "");
   // POST /v1/urls expecting 201; returns the link object.
-  nlohmann::json CreateLink(const Api& api, nlohmann::json body);
+  nlohmann::json CreateLink(const Api& api, const nlohmann::json& body);
   nlohmann::json CreateLink(const nlohmann::json& body) { return CreateLink(Admin(), body); }
   // POST /v1/users expecting 201.
   NewUser CreateUser(std::string email, std::string tier = "free");

@@ -1,9 +1,11 @@
 // Links API: POST/GET/DELETE /v1/urls (API.md "Links").
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "integration/kurz_test.hpp"
@@ -80,6 +82,10 @@ TEST_F(LinksTest, ContentTypeWithCharsetIsAccepted) {
   json body = {{"url", UniqueUrl()}};
   Reply reply = Admin().Send("POST", "/v1/urls", body.dump(), "application/json; charset=utf-8");
   EXPECT_EQ(reply.status, 201) << reply.Describe();
+  // Media types are case-insensitive (RFC 9110 8.3.1).
+  body["url"] = UniqueUrl();
+  Reply upper = Admin().Send("POST", "/v1/urls", body.dump(), "Application/JSON; charset=UTF-8");
+  EXPECT_EQ(upper.status, 201) << upper.Describe();
 }
 
 TEST_F(LinksTest, BodyWithoutJsonContentTypeIs415) {
@@ -111,6 +117,7 @@ TEST_F(LinksTest, GeneratedCodesAreNotNeighbours) {
     return v;
   };
   std::vector<std::string> codes;
+  codes.reserve(6);
   for (int i = 0; i < 6; ++i) codes.push_back(CreateLink({{"url", UniqueUrl()}})["code"]);
   std::set<std::string> distinct(codes.begin(), codes.end());
   EXPECT_EQ(distinct.size(), codes.size());
@@ -211,6 +218,7 @@ std::vector<BadCreate> BadCreates() {
       {"EmptyUrl", R"({"url":""})", "invalid_url"},
       {"UserInfo", R"({"url":"https://user:pass@example.com/"})", "invalid_url"},
       {"Space", R"({"url":"https://example.com/a b"})", "invalid_url"},
+      {"HeaderInjection", R"({"url":"https://example.com/a\r\nSet-Cookie: x=1"})", "invalid_url"},
       {"ControlCharacter", R"({"url":"https://example.com/a\u0001b"})", "invalid_url"},
       {"TooLong", R"({"url":"https://example.com/)" + std::string(2049, 'a') + R"("})",
        "invalid_url"},
@@ -269,7 +277,8 @@ TEST_F(LinksTest, UrlOf2048BytesIsAccepted) {
 }
 
 TEST_F(LinksTest, UrlPointingAtTheServiceItselfIsRefused) {
-  for (const std::string& url : {Origin() + "/abcdefg", Origin() + "/abcdefg?x=1"}) {
+  const std::string upper_scheme = "HTTP://127.0.0.1:" + std::to_string(port()) + "/abcdefg";
+  for (const std::string& url : {Origin() + "/abcdefg", Origin() + "/abcdefg?x=1", upper_scheme}) {
     Reply reply = Admin().Post("/v1/urls", {{"url", url}});
     EXPECT_EQ(reply.status, 400) << url << ": " << reply.Describe();
     EXPECT_EQ(reply.ErrorCode(), "invalid_url") << url << ": " << reply.Describe();
@@ -287,6 +296,62 @@ TEST_F(LinksTest, TakenCustomCodeIs409ForEveryone) {
       As(user.api_key).Post("/v1/urls", {{"url", UniqueUrl()}, {"custom_code", "taken-code"}});
   EXPECT_EQ(other.status, 409) << other.Describe();
   EXPECT_EQ(other.ErrorCode(), "code_taken") << other.Describe();
+}
+
+TEST_F(LinksTest, ConcurrentCreatesOfOneCustomCodeHaveOneWinner) {
+  constexpr int kRacers = 12;
+  std::vector<int> statuses(kRacers);
+  std::vector<std::string> urls;
+  urls.reserve(kRacers);
+  for (int i = 0; i < kRacers; ++i) urls.push_back(UniqueUrl());
+  std::vector<std::thread> racers;
+  racers.reserve(kRacers);
+  for (int i = 0; i < kRacers; ++i) {
+    racers.emplace_back([&, i] {
+      try {
+        statuses[i] =
+            Admin().Post("/v1/urls", {{"url", urls[i]}, {"custom_code", "race-me"}}).status;
+      } catch (const std::exception&) {
+        statuses[i] = -1;
+      }
+    });
+  }
+  for (auto& r : racers) r.join();
+  EXPECT_EQ(std::ranges::count(statuses, 201), 1) << ::testing::PrintToString(statuses);
+  EXPECT_EQ(std::ranges::count(statuses, 409), kRacers - 1) << ::testing::PrintToString(statuses);
+  const int winner = static_cast<int>(std::ranges::find(statuses, 201) - statuses.begin());
+  if (winner < kRacers) {
+    EXPECT_EQ(Visit("/race-me").Header("location"), urls[winner]);
+  }
+}
+
+TEST_F(LinksTest, ConcurrentIdenticalCreatesShareOneLink) {
+  // Deduplication must hold when the same request arrives several times at once (a client
+  // retrying on a timeout, a double-clicked button): one link, one 201, the rest 200.
+  constexpr int kRacers = 12;
+  const std::string url = UniqueUrl();
+  std::vector<int> statuses(kRacers);
+  std::vector<std::string> codes(kRacers);
+  std::vector<std::thread> racers;
+  racers.reserve(kRacers);
+  for (int i = 0; i < kRacers; ++i) {
+    racers.emplace_back([&, i] {
+      try {
+        Reply reply = Admin().Post("/v1/urls", {{"url", url}});
+        statuses[i] = reply.status;
+        codes[i] = reply.Json().value("code", "");
+      } catch (const std::exception&) {
+        statuses[i] = -1;
+      }
+    });
+  }
+  for (auto& r : racers) r.join();
+  EXPECT_EQ(std::set<std::string>(codes.begin(), codes.end()).size(), 1u)
+      << ::testing::PrintToString(codes);
+  EXPECT_EQ(std::ranges::count(statuses, 201), 1) << ::testing::PrintToString(statuses);
+  Reply list = Admin().Get("/v1/urls");
+  ASSERT_EQ(list.status, 200) << list.Describe();
+  EXPECT_EQ(list.Json()["items"].size(), 1u) << list.Describe();
 }
 
 TEST_F(LinksTest, GetReturnsTheSameLinkObject) {
@@ -308,6 +373,7 @@ TEST_F(LinksTest, GetUnknownCodeIs404) {
 
 TEST_F(LinksTest, ListPagesThroughEveryLinkNewestFirst) {
   std::vector<std::string> created;
+  created.reserve(7);
   for (int i = 0; i < 7; ++i) created.push_back(CreateLink({{"url", UniqueUrl()}})["code"]);
 
   std::vector<std::string> listed;
@@ -331,6 +397,30 @@ TEST_F(LinksTest, ListPagesThroughEveryLinkNewestFirst) {
   ASSERT_GE(page_sizes.size(), 3u);
   EXPECT_EQ(page_sizes[0], 3u);
   EXPECT_EQ(page_sizes[1], 3u);
+}
+
+TEST_F(LinksTest, PagingIsStableUnderConcurrentInserts) {
+  std::vector<std::string> created;
+  created.reserve(7);
+  for (int i = 0; i < 7; ++i) created.push_back(CreateLink({{"url", UniqueUrl()}})["code"]);
+  Reply first = Admin().Get("/v1/urls?limit=3");
+  ASSERT_EQ(first.status, 200) << first.Describe();
+  const json first_page = first.Json();
+  std::vector<std::string> listed;
+  for (const json& item : first_page["items"]) listed.push_back(item["code"]);
+  ASSERT_TRUE(first_page["next_cursor"].is_string()) << first.Describe();
+  std::string cursor = first_page["next_cursor"];
+
+  // Newer links arrive between pages; the pages after the cursor do not change.
+  for (int i = 0; i < 3; ++i) CreateLink({{"url", UniqueUrl()}});
+  for (int page = 0; page < 10 && !cursor.empty(); ++page) {
+    Reply reply = Admin().Get("/v1/urls?limit=3&cursor=" + cursor);
+    ASSERT_EQ(reply.status, 200) << reply.Describe();
+    const json body = reply.Json();
+    for (const json& item : body["items"]) listed.push_back(item["code"]);
+    cursor = body["next_cursor"].is_string() ? body["next_cursor"].get<std::string>() : "";
+  }
+  EXPECT_EQ(listed, std::vector<std::string>(created.rbegin(), created.rend()));
 }
 
 TEST_F(LinksTest, ListWithoutParametersAndCursorIsNullAtTheEnd) {
@@ -428,6 +518,10 @@ TEST_F(LinksTest, UnsupportedMethodIs405WithAllow) {
   EXPECT_NE(allow.find("GET"), std::string::npos) << reply.Describe();
   EXPECT_NE(allow.find("POST"), std::string::npos) << reply.Describe();
 
+  Reply del = Admin().Delete("/v1/urls");
+  EXPECT_EQ(del.status, 405) << del.Describe();
+  EXPECT_NE(del.Header("allow").find("POST"), std::string::npos) << del.Describe();
+
   const std::string code = CreateLink({{"url", UniqueUrl()}})["code"];
   Reply patch = Admin().Patch("/v1/urls/" + code + "/stats", json::object());
   EXPECT_EQ(patch.status, 405) << patch.Describe();
@@ -435,7 +529,8 @@ TEST_F(LinksTest, UnsupportedMethodIs405WithAllow) {
 }
 
 TEST_F(LinksTest, OversizedBodyIs413) {
-  json body = {{"url", UniqueUrl()}, {"metadata", {{"k", std::string(70 * 1024, 'x')}}}};
+  json body = {{"url", UniqueUrl()},
+               {"metadata", {{"k", std::string(std::size_t{70} * 1024, 'x')}}}};
   Reply reply = Admin().Post("/v1/urls", body);
   EXPECT_EQ(reply.status, 413) << reply.Describe();
   EXPECT_EQ(reply.ErrorCode(), "payload_too_large") << reply.Describe();

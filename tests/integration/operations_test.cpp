@@ -139,8 +139,8 @@ TEST_F(OperationsTest, RequestIdIsGeneratedWhenMissingOrUnfit) {
 
   const std::string longest(128, 'r');
   EXPECT_EQ(Visit("/healthz", {{"X-Request-Id", longest}}).Header("x-request-id"), longest);
-  // Every visible ASCII character (whether a space counts as printable is left open).
-  const std::string printable = "a!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~z";
+  // Every printable ASCII character, the space included.
+  const std::string printable = "a !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~z";
   EXPECT_EQ(Visit("/healthz", {{"X-Request-Id", printable}}).Header("x-request-id"), printable);
 
   for (const std::string& unfit : {std::string(129, 'r'), std::string("caf\xC3\xA9")}) {

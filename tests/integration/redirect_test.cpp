@@ -60,6 +60,13 @@ TEST_F(RedirectTest, HeadAnswersLikeGetWithoutBody) {
   EXPECT_TRUE(reply.body.empty()) << reply.Describe();
 }
 
+TEST_F(RedirectTest, HeadOfAnUnknownCodeIs404WithoutBody) {
+  Reply reply = Call(port(), "HEAD", "/NoSuch1");
+  EXPECT_EQ(reply.status, 404) << reply.Describe();
+  EXPECT_EQ(reply.Header("cache-control"), "no-store") << reply.Describe();
+  EXPECT_TRUE(reply.body.empty()) << reply.Describe();
+}
+
 TEST_F(RedirectTest, QueryStringIsIgnored) {
   const std::string url = "https://example.com/target?keep=1";
   const std::string code = CreateLink({{"url", url}})["code"];

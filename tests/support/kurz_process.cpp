@@ -69,7 +69,8 @@ SpawnPlan MakePlan(const std::filesystem::path& binary, const std::vector<std::s
     }
     if (!overridden) plan.env_storage.emplace_back(entry);
   }
-  for (const auto& [name, value] : env) plan.env_storage.push_back(name + "=" + value);
+  for (const auto& [name, value] : env)
+    plan.env_storage.push_back(std::string(name).append("=").append(value));
   for (auto& s : plan.argv_storage) plan.argv.push_back(s.data());
   plan.argv.push_back(nullptr);
   for (auto& s : plan.env_storage) plan.envp.push_back(s.data());

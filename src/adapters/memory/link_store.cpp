@@ -43,6 +43,17 @@ Result<void> MemoryLinkStore::Insert(const core::Link& link) {
       }
     }
     std::lock_guard lock(mu_);
+    if (!link.is_custom && !link.expires_at && !link.deleted_at) {
+      if (auto owner = live_by_owner_.find(link.owner_id); owner != live_by_owner_.end()) {
+        for (const auto& [created_at, code] : owner->second) {
+          const core::Link& other = links_.at(code);
+          if (!other.is_custom && !other.expires_at && other.url == link.url &&
+              other.redirect_type == link.redirect_type) {
+            return Fail(ErrorCode::kConflict, "an identical link of this owner exists");
+          }
+        }
+      }
+    }
     auto [it, inserted] = links_.try_emplace(link.code, link);
     if (!inserted) return Fail(ErrorCode::kConflict, "short code already taken");
     it->second.owner_suspended = false;

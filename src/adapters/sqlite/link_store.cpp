@@ -23,13 +23,12 @@ const std::string& FindSql() {
   return sql;
 }
 
-// Served by idx_urls_owner_url.
+// Served by the unique idx_urls_dedup: at most one row qualifies.
 const std::string& FindDuplicateSql() {
   static const std::string sql =
       std::string(kSelectLinks) +
       "WHERE u.user_id IS ?1 AND u.original_url = ?2 AND u.deleted_at IS NULL"
-      " AND u.redirect_type = ?3 AND u.is_custom = 0 AND u.expires_at IS NULL"
-      " ORDER BY u.created_at DESC, u.short_code DESC LIMIT 1";
+      " AND u.redirect_type = ?3 AND u.is_custom = 0 AND u.expires_at IS NULL LIMIT 1";
   return sql;
 }
 

@@ -54,8 +54,11 @@ CREATE INDEX idx_urls_user_id_created ON urls (user_id, created_at DESC, short_c
   WHERE deleted_at IS NULL;
 CREATE INDEX idx_urls_expires_at ON urls (expires_at)
   WHERE expires_at IS NOT NULL AND deleted_at IS NULL;
-CREATE INDEX idx_urls_owner_url ON urls (user_id, original_url, created_at DESC, short_code DESC)
-  WHERE deleted_at IS NULL;
+-- Deduplication as a constraint: an owner has at most one active, non-custom, non-expiring link
+-- per (url, redirect type), so concurrent identical creates cannot both insert. SQLite has no
+-- MD5(); the index holds the URL itself (at most 2048 bytes).
+CREATE UNIQUE INDEX idx_urls_dedup ON urls (user_id, original_url, redirect_type)
+  WHERE deleted_at IS NULL AND is_custom = 0 AND expires_at IS NULL;
 
 CREATE TABLE counters (
   name TEXT PRIMARY KEY,

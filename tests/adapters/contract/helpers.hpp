@@ -63,11 +63,13 @@ inline std::pair<std::int64_t, std::int64_t> AddUser(ports::AccountStore& accoun
   return {created->first.id, created->second.id};
 }
 
+// A plain link; its url defaults to one of its own, since an owner may hold only one active
+// plain link per url (deduplication).
 inline core::Link NewLink(const std::string& code, std::int64_t owner, core::Micros created_at,
-                          const std::string& url = "https://example.com/") {
+                          const std::string& url = "") {
   core::Link link;
   link.code = code;
-  link.url = url;
+  link.url = url.empty() ? "https://example.com/" + code : url;
   link.owner_id = owner;
   link.created_at = created_at;
   return link;

@@ -144,15 +144,23 @@ TYPED_TEST_P(LinkStoreContract, CodesUpTo32CharactersAreStored) {
   EXPECT_EQ(inserted.error().code, core::ErrorCode::kInvalidArgument);
 }
 
-TYPED_TEST_P(LinkStoreContract, FindDuplicateReturnsTheNewestPlainLink) {
+TYPED_TEST_P(LinkStoreContract, AnOwnerHasOneActivePlainLinkPerUrlAndType) {
   const std::string url = "https://example.com/dup";
-  ASSERT_TRUE(this->links().Insert(NewLink("old1", this->owner_, kT0, url)));
-  ASSERT_TRUE(this->links().Insert(NewLink("new1", this->owner_, kT0 + 10, url)));
+  ASSERT_TRUE(this->links().Insert(NewLink("first", this->owner_, kT0, url)));
+  auto second = this->links().Insert(NewLink("second", this->owner_, kT0 + 10, url));
+  ASSERT_FALSE(second) << "two identical plain links were stored";
+  EXPECT_EQ(second.error().code, core::ErrorCode::kConflict);
+  EXPECT_FALSE(this->links().Find("second"));
+
   auto dup = this->links().FindDuplicate(this->owner_, url, core::RedirectType::k301);
   ASSERT_TRUE(dup) << Describe(dup);
   ASSERT_TRUE(dup->has_value());
-  EXPECT_EQ((*dup)->code, "new1");
+  EXPECT_EQ((*dup)->code, "first");
   EXPECT_EQ((*dup)->url, url);
+
+  // Once the first is deleted, a new one may take its place.
+  ASSERT_TRUE(this->links().SoftDelete("first", this->owner_, kT0 + 20));
+  ASSERT_TRUE(this->links().Insert(NewLink("third", this->owner_, kT0 + 30, url)));
 }
 
 TYPED_TEST_P(LinkStoreContract, FindDuplicateIgnoresLinksThatDoNotQualify) {
@@ -326,7 +334,7 @@ REGISTER_TYPED_TEST_SUITE_P(
     CodesAreCaseSensitive, InsertTakenCodeIsConflictAndKeepsTheFirst, InsertDeletedCodeIsConflict,
     InsertExpiredCodeIsConflict, InsertWithUnknownOwnerIsInvalidArgument,
     UrlOfAtMost2048BytesIsStored, CodesUpTo32CharactersAreStored,
-    FindDuplicateReturnsTheNewestPlainLink, FindDuplicateIgnoresLinksThatDoNotQualify,
+    AnOwnerHasOneActivePlainLinkPerUrlAndType, FindDuplicateIgnoresLinksThatDoNotQualify,
     ListByOwnerIsNewestFirstWithCodeBreakingTies, ListByOwnerPagesWithAKeysetCursor,
     ListByOwnerAfterTheLastIsEmpty, SoftDeleteMarksTheLinkOnce,
     SoftDeleteOfAnotherOwnersLinkIsNotFound, OwnerSuspensionIsVisibleOnEveryRead,

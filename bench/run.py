@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""kurz benchmark harness: kurz against nginx answering the same redirects, in the same run.
+
+What it does, in order:
+  1. starts kurz (embedded SQLite) with the API rate limit off;
+  2. measures link creation with wrk (POST /v1/urls, unique URLs) at 8 and 64 connections,
+     and keeps creating until N links exist (default 100,000);
+  3. writes an nginx config with a `map` of the same codes and `return 301`;
+  4. alternates A B A B: `wrk -t1 -c64 -d10s --latency` with a Lua script picking random codes,
+     against kurz and against nginx, for kurz --threads 1 vs nginx 1 worker, and kurz's default
+     threads vs nginx `worker_processes auto`;
+  5. prints req/s, p50, p99, server CPU microseconds per request (utime+stime of the server's
+     process tree from /proc, divided by requests) and the kurz/nginx ratios.
+
+wrk runs on the same machine and shares its cores: figures are for comparing servers in one
+run, not absolute capacity.
+
+Usage: bench/run.py [--links N] [--duration S] [--rounds R] [--kurz PATH]
+Needs: wrk, nginx (scripts/install-deps --bench) and a release build of kurz.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KEY = "kz_bench_admin_key_0123456789abcdef"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def die(msg):
+    print(f"bench: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tree_cpu_seconds(root_pid):
+    """utime+stime of root_pid and all its descendants (threads are included by /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(entry))
+        except OSError:
+            continue
+    total, stack = 0, [root_pid]
+    while stack:
+        pid = stack.pop()
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except OSError:
+            pass
+        stack.extend(children.get(pid, []))
+    return total / TICKS
+
+
+def parse_wrk(out):
+    def latency_ms(label):
+        m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+    reqs = int(re.search(r"(\d+) requests in", out).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"requests": reqs, "rps": rps, "p50": latency_ms("50%"), "p99": latency_ms("99%"),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0,
+            "socket_errors": errors.group(1) if errors else ""}
+
+
+def run_wrk(url, script, connections, duration, pid, env=None):
+    cpu0 = tree_cpu_seconds(pid)
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
+                          "-s", script, url], capture_output=True, text=True,
+                         env={**os.environ, **(env or {})}, check=True).stdout
+    cpu1 = tree_cpu_seconds(pid)
+    r = parse_wrk(out)
+    r["cpu_us"] = (cpu1 - cpu0) * 1e6 / max(r["requests"], 1)
+    return r
+
+
+class Kurz:
+    def __init__(self, binary, data, threads):
+        self.port = free_port()
+        args = [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", data,
+                "--bootstrap-key", KEY, "--rate-limit-api", "0"]
+        if threads:
+            args += ["--threads", str(threads)]
+        self.log = open(os.path.join(data, "kurz.log"), "a")
+        os.makedirs(data, exist_ok=True)
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
+        line = self.proc.stdout.readline()
+        if "listening on" not in line:
+            die(f"kurz did not start: {line!r}")
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def list_codes(base):
+    codes, cursor = [], None
+    while True:
+        q = "limit=1000" + (f"&cursor={cursor}" if cursor else "")
+        req = urllib.request.Request(f"{base}/v1/urls?{q}", headers={"Authorization": f"Bearer {KEY}"})
+        body = json.load(urllib.request.urlopen(req))
+        codes += [(i["code"], i["url"]) for i in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            return codes
+
+
+def count_links(base):
+    with urllib.request.urlopen(f"{base}/metrics") as r:
+        text = r.read().decode()
+    m = re.search(r'kurz_http_requests_total\{route="/v1/urls",status="201"\} (\d+)', text)
+    return int(m.group(1)) if m else 0
+
+
+def start_nginx(workdir, codes, workers):
+    prefix = os.path.join(workdir, f"nginx-{workers}")
+    os.makedirs(os.path.join(prefix, "logs"), exist_ok=True)
+    port = free_port()
+    with open(os.path.join(prefix, "map.conf"), "w") as f:
+        for code, url in codes:
+            f.write(f'/{code} "{url}";\n')
+    conf = os.path.join(prefix, "nginx.conf")
+    with open(conf, "w") as f:
+        f.write(f"""daemon off;
+worker_processes {workers};
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log;
+events {{ worker_connections 4096; }}
+http {{
+  access_log off;
+  map_hash_max_size 4194304;
+  map_hash_bucket_size 128;
+  map $uri $target {{ default ""; include {prefix}/map.conf; }}
+  server {{
+    listen 127.0.0.1:{port} reuseport;
+    location / {{
+      if ($target = "") {{ return 404; }}
+      return 301 $target;
+    }}
+  }}
+}}
+""")
+    proc = subprocess.Popen(["nginx", "-p", prefix, "-c", conf], stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/nonexistent")
+        except urllib.error.HTTPError:
+            return proc, f"http://127.0.0.1:{port}"
+        except OSError:
+            time.sleep(0.1)
+    die("nginx did not start")
+
+
+def fmt(r):
+    return (f"{r['rps']:>10.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} {r['cpu_us']:>8.2f}"
+            + (f"  non-3xx={r['non2xx']}" if r["non2xx"] else ""))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--links", type=int, default=100_000)
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=2, help="A B pairs per configuration")
+    ap.add_argument("--kurz", default=os.path.join(ROOT, "build/release/src/app/kurz"))
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = ap.parse_args()
+    for tool in ("wrk", "nginx"):
+        if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
+            die(f"{tool} is not installed (scripts/install-deps --bench)")
+    if not os.access(args.kurz, os.X_OK):
+        die(f"no kurz binary at {args.kurz} (cmake --preset release && cmake --build --preset release)")
+    os.environ["PATH"] += ":/usr/sbin"
+
+    work = tempfile.mkdtemp(prefix="kurz-bench-")
+    data = os.path.join(work, "data")
+    os.makedirs(data)
+    lua = os.path.join(ROOT, "bench")
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    print(f"kurz benchmark — commit {commit}, {os.cpu_count()} cores, {args.links} links, "
+          f"wrk -t1 -c64 -d{args.duration}s; wrk shares the machine with the server")
+
+    # Creates.
+    kurz = Kurz(args.kurz, data, 0)
+    print("\nlink creation (POST /v1/urls, unique URLs, durable before 201)")
+    print(f"{'clients':>8} {'links/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'cpu us':>8}")
+    for c in (8, 64):
+        r = run_wrk(kurz.url + "/v1/urls", f"{lua}/create.lua", c, 5, kurz.proc.pid,
+                    {"KURZ_BENCH_KEY": KEY, "KURZ_BENCH_TAG": f"c{c}"})
+        print(f"{c:>8} {fmt(r)}")
+    round_no = 0
+    while count_links(kurz.url) < args.links:
+        round_no += 1
+        missing = args.links - count_links(kurz.url)
+        wrk_env = {"KURZ_BENCH_KEY": KEY, "KURZ_BENCH_TAG": f"fill{round_no}"}
+        run_wrk(kurz.url + "/v1/urls", f"{lua}/create.lua", 64,
+                max(1, min(60, missing // 5000 + 1)), kurz.proc.pid, wrk_env)
+    codes = list_codes(kurz.url)
+    kurz.stop()
+    codes_file = os.path.join(work, "codes.txt")
+    with open(codes_file, "w") as f:
+        f.write("\n".join(c for c, _ in codes) + "\n")
+    print(f"\n{len(codes)} links loaded")
+
+    results = {}
+    for threads, workers, label in ((1, 1, "1 thread / 1 worker"), (0, "auto", "default threads / auto")):
+        nginx, nginx_url = start_nginx(work, codes, workers)
+        kurz = Kurz(args.kurz, data, threads)
+        env = {"KURZ_BENCH_CODES": codes_file}
+        # Warm-up: every code once through kurz's cache, and nginx's map.
+        run_wrk(kurz.url, f"{lua}/redirect.lua", 64, 3, kurz.proc.pid, env)
+        run_wrk(nginx_url, f"{lua}/redirect.lua", 64, 2, nginx.pid, env)
+        rows = []
+        for _ in range(args.rounds):
+            rows.append(("kurz", run_wrk(kurz.url, f"{lua}/redirect.lua", 64, args.duration,
+                                         kurz.proc.pid, env)))
+            rows.append(("nginx", run_wrk(nginx_url, f"{lua}/redirect.lua", 64, args.duration,
+                                          nginx.pid, env)))
+        kurz.stop()
+        nginx.send_signal(signal.SIGQUIT)
+        nginx.wait(timeout=30)
+        results[label] = rows
+
+    print("\ncached redirects, random codes (GET /{code} → 301), A B A B")
+    print(f"{'config':<28} {'server':<6} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'cpu us':>8}")
+    for label, rows in results.items():
+        for server, r in rows:
+            print(f"{label:<28} {server:<6} {fmt(r)}")
+        k = [r for s, r in rows if s == "kurz"]
+        n = [r for s, r in rows if s == "nginx"]
+        avg = lambda xs, key: sum(x[key] for x in xs) / len(xs)
+        print(f"{label:<28} {'ratio':<6} {avg(k, 'rps') / avg(n, 'rps'):>10.2f} "
+              f"{avg(k, 'p50') / avg(n, 'p50'):>8.2f} {avg(k, 'p99') / avg(n, 'p99'):>8.2f} "
+              f"{avg(k, 'cpu_us') / avg(n, 'cpu_us'):>8.2f}   (kurz / nginx)")
+    if args.keep:
+        print(f"\nfiles kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

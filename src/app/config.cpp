@@ -15,10 +15,6 @@ std::string EnvName(const std::string& flag) {
   return name;
 }
 
-core::Result<void> Invalid(std::string message) {
-  return core::Fail(core::ErrorCode::kInvalidArgument, std::move(message));
-}
-
 }  // namespace
 
 core::Result<BackendUrl> ParseBackendUrl(std::string_view text) {

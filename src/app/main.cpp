@@ -199,8 +199,13 @@ int Serve(int argc, char** argv) {
   server_options.port = config->listen_port;
   server_options.threads = threads;
 
+  std::array<std::byte, 8> prefix{};
+  service::RandomBytes(prefix);
+  const std::string process_id =
+      service::ToHex(std::string_view(reinterpret_cast<const char*>(prefix.data()), prefix.size()));
   service::ClickQueue clicks(static_cast<std::size_t>(config->click_queue));
-  service::ClickDrain drain(clicks, *backends->click_log, clock, *ip_secret);
+  service::ClickDrain drain(clicks, *backends->click_log, clock, *ip_secret, process_id,
+                            service::ClickDrain::Options{});
   http::WorkerPool workers(config->workers, 10'000);
 
   // The base URL needs the bound port when --listen asked for port 0, so bind first.
@@ -228,8 +233,6 @@ int Serve(int argc, char** argv) {
   const std::string self_host = base_url.substr(base_url.find("://") + 3);
   links = std::make_unique<service::LinkService>(*backends->links, codes, cache, clock, self_host);
 
-  std::array<std::byte, 8> prefix{};
-  service::RandomBytes(prefix);
   http::ApiOptions api_options;
   api_options.base_url = base_url;
   api_options.rate_limit_api = config->rate_limit_api;
@@ -245,11 +248,14 @@ int Serve(int argc, char** argv) {
   });
   deps.extra_metrics = [&drain](std::string& out) {
     http::AppendMetric(out, "kurz_click_events_stored_total", "counter",
-                       "Click events stored by the background drain.",
+                       "Click events counted in the database.",
                        static_cast<double>(drain.stored()));
     http::AppendMetric(out, "kurz_click_store_errors_total", "counter",
                        "Failed attempts to store a batch of click events (retried).",
                        static_cast<double>(drain.store_errors()));
+    http::AppendMetric(out, "kurz_click_events_pending", "gauge",
+                       "Click events taken from the queue and not yet stored (the open window).",
+                       static_cast<double>(drain.pending()));
     http::AppendMetric(out, "kurz_click_events_lost_total", "counter",
                        "Click events given up on at shutdown because storing kept failing.",
                        static_cast<double>(drain.lost()));

@@ -24,15 +24,22 @@ struct ClickEvent {
   FixedString<64> accept_language;
 };
 
-// A click as stored: IP replaced by a keyed hash, id as 32 hex characters.
-struct ClickRecord {
-  std::string event_id;
-  Micros at = 0;
+// The clicks of one code on one day, aggregated by the drain over a short window: what the
+// ClickLog stores instead of one row per click.
+struct ClickDelta {
   std::string code;
-  std::string ip_hash;
-  std::string user_agent;
-  std::string referrer;
-  std::string accept_language;
+  Date date;
+  std::int64_t clicks = 0;
+  Micros last_clicked_at = 0;
+  // Distinct visitors seen in the window: keyed hashes of their IPs with the day's salt (never
+  // an IP). The store counts each visitor once per code and day.
+  std::vector<std::string> visitors;
+};
+
+// One unit of work for the ClickLog. Applying the same id twice changes nothing.
+struct ClickBatch {
+  std::string id;
+  std::vector<ClickDelta> deltas;
 };
 
 struct DailyCount {

@@ -1,27 +1,48 @@
 #include "service/click_drain.hpp"
 
-#include <chrono>
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
+#include <functional>
 
 #include "service/crypto.hpp"
 
 namespace kurz::service {
 
 namespace {
-constexpr std::size_t kBatch = 1000;
+constexpr std::size_t kPopBatch = 1024;
+constexpr std::size_t kMemoLimit = 1 << 16;
 constexpr auto kIdleWait = std::chrono::milliseconds(50);
+constexpr auto kMaxRetryDelay = std::chrono::milliseconds(2000);
 }  // namespace
 
-ClickDrain::ClickDrain(ClickQueue& queue, ports::ClickLog& log, const ports::Clock& clock,
-                       std::string ip_hash_secret)
-    : queue_(queue), log_(log), clock_(clock), secret_(std::move(ip_hash_secret)) {
-  events_.resize(kBatch);
-  records_.reserve(kBatch);
+std::size_t ClickDrain::KeyHash::operator()(const Key& k) const noexcept {
+  return std::hash<std::string_view>{}(k.code) ^ (static_cast<std::size_t>(k.days) * 0x9E3779B9u);
 }
+
+std::size_t ClickDrain::MemoKeyHash::operator()(const MemoKey& k) const noexcept {
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+  std::memcpy(&a, k.ip.data(), 8);
+  std::memcpy(&b, k.ip.data() + 8, 8);
+  return static_cast<std::size_t>((a * 0x9E3779B97F4A7C15ULL) ^ b ^
+                                  (static_cast<std::uint64_t>(k.days) << 40));
+}
+
+ClickDrain::ClickDrain(ClickQueue& queue, ports::ClickLog& log, const ports::Clock& clock,
+                       std::string ip_hash_secret, std::string batch_prefix, Options options)
+    : queue_(queue),
+      log_(log),
+      clock_(clock),
+      secret_(std::move(ip_hash_secret)),
+      batch_prefix_(std::move(batch_prefix)),
+      options_(options),
+      events_(kPopBatch) {}
 
 ClickDrain::~ClickDrain() { Stop(); }
 
 void ClickDrain::Start() {
+  window_start_ = std::chrono::steady_clock::now();
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -35,77 +56,149 @@ void ClickDrain::Stop() {
   if (thread_.joinable()) {
     thread_.join();
   } else {
-    Run();  // never started: drain on this thread
+    Run();  // never started (or already stopped): drain on this thread
   }
 }
 
-core::ClickRecord ClickDrain::ToRecord(const core::ClickEvent& event) const {
-  core::ClickRecord record;
-  char id[33];
-  std::snprintf(id, sizeof id, "%016llx%016llx", static_cast<unsigned long long>(event.id_hi),
-                static_cast<unsigned long long>(event.id_lo));
-  record.event_id.assign(id, 32);
-  record.at = event.at;
-  record.code = std::string(event.code.view());
-  // The salt of the day is derived from the secret and the date, so yesterday's hashes cannot be
+std::string ClickDrain::VisitorHash(const core::ClickEvent& event) const {
+  // The day's salt is derived from the secret and the date, so yesterday's hashes cannot be
   // linked to today's and nothing but the secret has to be stored.
   std::string material = secret_;
   material += '|';
   material += core::FormatDate(core::DateOf(event.at));
   material += '|';
   material.append(reinterpret_cast<const char*>(event.ip.data()), event.ip.size());
-  record.ip_hash = Sha256Hex(material).substr(0, 32);
-  record.user_agent = std::string(event.user_agent.view());
-  record.referrer = std::string(event.referrer.view());
-  record.accept_language = std::string(event.accept_language.view());
-  return record;
+  return Sha256Hex(material).substr(0, 32);
 }
 
-void ClickDrain::StoreBatch(std::size_t count) {
-  records_.clear();
-  for (std::size_t i = 0; i < count; ++i) records_.push_back(ToRecord(events_[i]));
-  auto delay = std::chrono::milliseconds(50);
-  for (;;) {
-    auto stored = log_.Append(records_);
-    if (stored) {
-      stored_.fetch_add(*stored, std::memory_order_relaxed);
-      return;
-    }
-    store_errors_.fetch_add(1, std::memory_order_relaxed);
-    std::unique_lock lock(mutex_);
-    if (stopping_ && std::chrono::steady_clock::now() >= stop_deadline_) {
-      // Shutting down and the log is still failing: give up rather than hang the exit.
-      lost_.fetch_add(count, std::memory_order_relaxed);
-      std::fprintf(stderr, "kurz: %zu click events could not be stored: %s\n", count,
-                   stored.error().detail.c_str());
-      return;
-    }
-    if (stopping_) {
-      wake_.wait_until(lock, std::min(stop_deadline_, std::chrono::steady_clock::now() + delay));
-    } else {
-      wake_.wait_for(lock, delay);
-    }
-    delay = std::min(delay * 2, std::chrono::milliseconds(2000));
+ClickDrain::Hash16 ClickDrain::Visitor(const core::ClickEvent& event) {
+  // Hashing costs far more than a lookup, and visitors come back: remember recent ones.
+  const MemoKey key{event.ip, core::DateOf(event.at).days};
+  if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+  const std::string hex = VisitorHash(event);
+  Hash16 hash{};
+  for (std::size_t i = 0; i < hash.size(); ++i) {
+    hash[i] = static_cast<std::uint8_t>(std::stoi(hex.substr(i * 2, 2), nullptr, 16));
   }
+  if (memo_.size() >= kMemoLimit) memo_.clear();
+  memo_.emplace(key, hash);
+  return hash;
+}
+
+void ClickDrain::Absorb(const core::ClickEvent& event) {
+  Pending& pending = window_[Key{std::string(event.code.view()), core::DateOf(event.at).days}];
+  ++pending.clicks;
+  pending.last_clicked_at = std::max(pending.last_clicked_at, event.at);
+  const Hash16 visitor = Visitor(event);
+  if (pending.visitors.empty() || pending.visitors.back() != visitor) {
+    pending.visitors.push_back(visitor);
+  }
+  ++window_clicks_;
+  pending_clicks_.fetch_add(1, std::memory_order_relaxed);
+}
+
+core::ClickBatch ClickDrain::TakeWindow() {
+  core::ClickBatch batch;
+  batch.id = batch_prefix_ + "-" + std::to_string(++batch_seq_);
+  batch.deltas.reserve(window_.size());
+  for (auto& [key, pending] : window_) {
+    core::ClickDelta delta;
+    delta.code = key.code;
+    delta.date = core::Date{key.days};
+    delta.clicks = pending.clicks;
+    delta.last_clicked_at = pending.last_clicked_at;
+    std::sort(pending.visitors.begin(), pending.visitors.end());
+    pending.visitors.erase(std::unique(pending.visitors.begin(), pending.visitors.end()),
+                           pending.visitors.end());
+    delta.visitors.reserve(pending.visitors.size());
+    for (const Hash16& v : pending.visitors) {
+      delta.visitors.push_back(
+          ToHex(std::string_view(reinterpret_cast<const char*>(v.data()), v.size())));
+    }
+    batch.deltas.push_back(std::move(delta));
+  }
+  inflight_clicks_ = window_clicks_;
+  window_.clear();
+  window_clicks_ = 0;
+  window_start_ = std::chrono::steady_clock::now();
+  return batch;
+}
+
+bool ClickDrain::ApplyInflight() {
+  auto applied = log_.Apply(*inflight_);
+  if (!applied && applied.error().code == core::ErrorCode::kInvalidArgument) {
+    // The log refuses this batch as such: retrying cannot help, and would block every later one.
+    std::fprintf(stderr, "kurz: %lld click events refused by the store: %s\n",
+                 static_cast<long long>(inflight_clicks_), applied.error().detail.c_str());
+    lost_.fetch_add(static_cast<std::uint64_t>(inflight_clicks_), std::memory_order_relaxed);
+    pending_clicks_.fetch_sub(static_cast<std::uint64_t>(inflight_clicks_),
+                              std::memory_order_relaxed);
+    inflight_.reset();
+    inflight_clicks_ = 0;
+    return true;
+  }
+  if (!applied) {
+    store_errors_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  stored_.fetch_add(static_cast<std::uint64_t>(inflight_clicks_), std::memory_order_relaxed);
+  pending_clicks_.fetch_sub(static_cast<std::uint64_t>(inflight_clicks_),
+                            std::memory_order_relaxed);
+  inflight_.reset();
+  inflight_clicks_ = 0;
+  return true;
 }
 
 void ClickDrain::Run() {
+  auto retry_delay = std::chrono::milliseconds(50);
+  auto next_retry = std::chrono::steady_clock::time_point{};
   for (;;) {
-    const std::size_t n = queue_.PopBatch(events_);
-    if (n > 0) {
-      StoreBatch(n);
-      continue;
+    bool stopping = false;
+    {
+      std::lock_guard lock(mutex_);
+      stopping = stopping_;
     }
+    // Take events while the window has room; when it is full (the log is down), leave them in
+    // the queue, which then drops and counts what does not fit.
+    std::size_t taken = 0;
+    if (window_.size() < options_.max_pending_keys) {
+      taken = queue_.PopBatch(events_);
+      for (std::size_t i = 0; i < taken; ++i) Absorb(events_[i]);
+    }
+
+    const auto now = std::chrono::steady_clock::now();
+    const bool window_due =
+        !window_.empty() && (stopping || now - window_start_ >= options_.flush_interval ||
+                             window_.size() >= options_.max_pending_keys);
+    if (!inflight_ && window_due) inflight_ = TakeWindow();
+    if (inflight_ && now >= next_retry) {
+      if (ApplyInflight()) {
+        retry_delay = std::chrono::milliseconds(50);
+      } else {
+        next_retry = now + retry_delay;
+        retry_delay = std::min(retry_delay * 2, kMaxRetryDelay);
+      }
+    }
+
+    if (stopping && taken == 0 && !inflight_ && window_.empty() && queue_.depth() == 0) return;
+    if (stopping && now >= stop_deadline_ && inflight_) {
+      // Shutting down and the log keeps failing: give up rather than hang the exit.
+      const std::uint64_t given_up =
+          static_cast<std::uint64_t>(inflight_clicks_ + window_clicks_) + queue_.depth();
+      lost_.fetch_add(given_up, std::memory_order_relaxed);
+      std::fprintf(stderr, "kurz: %llu click events could not be stored before exit\n",
+                   static_cast<unsigned long long>(given_up));
+      return;
+    }
+    if (taken == kPopBatch) continue;  // more is waiting
     std::unique_lock lock(mutex_);
-    if (stopping_) {
-      lock.unlock();
-      // Producers may still be finishing a push; one last sweep.
-      const std::size_t rest = queue_.PopBatch(events_);
-      if (rest == 0) return;
-      StoreBatch(rest);
-      continue;
+    if (!stopping_) {
+      wake_.wait_for(lock, inflight_ ? std::min<std::chrono::steady_clock::duration>(
+                                           kIdleWait, next_retry - now)
+                                     : kIdleWait);
+    } else if (inflight_) {
+      wake_.wait_until(lock, std::min(next_retry, stop_deadline_));
     }
-    wake_.wait_for(lock, kIdleWait);
   }
 }
 

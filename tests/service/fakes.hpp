@@ -48,44 +48,49 @@ class FakeClock final : public ports::Clock {
   std::atomic<core::Micros> now_;
 };
 
-// Records every appended click; the next `fail_next` calls fail with unavailable. Idempotent by
-// event_id like the real logs, so a replayed batch is visible as such (duplicates() > 0).
+// Records every applied batch; the next `fail_next` calls fail with unavailable. Idempotent by
+// batch id like the real logs, so a replayed batch is visible as such (duplicates() > 0).
 class RecordingClickLog final : public ports::ClickLog {
  public:
-  core::Result<std::size_t> Append(std::span<const core::ClickRecord> batch) override {
+  core::Result<bool> Apply(const core::ClickBatch& batch) override {
     std::lock_guard lock(mu_);
     ++calls_;
     if (fail_next_ > 0) {
       --fail_next_;
       return core::Fail(core::ErrorCode::kUnavailable, "injected failure");
     }
-    std::size_t added = 0;
-    for (const core::ClickRecord& record : batch) {
-      if (!ids_.insert(record.event_id).second) {
-        ++duplicates_;
-        continue;
-      }
-      records_.push_back(record);
-      ++added;
+    if (!ids_.insert(batch.id).second) {
+      ++duplicates_;
+      return false;
     }
-    return added;
+    for (const core::ClickDelta& delta : batch.deltas) deltas_.push_back(delta);
+    return true;
   }
 
   void FailNext(int n) {
     std::lock_guard lock(mu_);
     fail_next_ = n;
   }
-  std::vector<core::ClickRecord> records() const {
+  std::vector<core::ClickDelta> deltas() const {
     std::lock_guard lock(mu_);
-    return records_;
+    return deltas_;
   }
-  std::size_t size() const {
+  // Clicks stored over all batches (of one code, when given).
+  std::int64_t clicks(std::string_view code = {}) const {
     std::lock_guard lock(mu_);
-    return records_.size();
+    std::int64_t total = 0;
+    for (const core::ClickDelta& d : deltas_) {
+      if (code.empty() || d.code == code) total += d.clicks;
+    }
+    return total;
   }
   int calls() const {
     std::lock_guard lock(mu_);
     return calls_;
+  }
+  std::size_t batches() const {
+    std::lock_guard lock(mu_);
+    return ids_.size();
   }
   std::size_t duplicates() const {
     std::lock_guard lock(mu_);
@@ -94,7 +99,7 @@ class RecordingClickLog final : public ports::ClickLog {
 
  private:
   mutable std::mutex mu_;
-  std::vector<core::ClickRecord> records_;
+  std::vector<core::ClickDelta> deltas_;
   std::unordered_set<std::string> ids_;
   int fail_next_ = 0;
   int calls_ = 0;

@@ -1,6 +1,8 @@
 #include "adapters/memory/click_store.hpp"
 
 #include <algorithm>
+#include <chrono>
+#include <vector>
 
 #include "adapters/memory/guard.hpp"
 
@@ -8,35 +10,54 @@ namespace kurz::adapters::memory {
 namespace {
 
 constexpr core::Micros kMicrosPerDay = 86'400 * core::kMicrosPerSecond;
+// As in the SQL adapter: batch ids are forgotten after a week (retries come within seconds).
+constexpr core::Micros kKeepAppliedBatches = 7 * kMicrosPerDay;
 // 0000-01-01 .. 9999-12-31, the days the SQL adapter can name as 'YYYY-MM-DD'.
 constexpr std::int32_t kMinDay = -719'528;
 constexpr std::int32_t kMaxDay = 2'932'896;
 
-std::int32_t DayOf(core::Micros t) {
-  core::Micros day = t / kMicrosPerDay;
-  if (t % kMicrosPerDay < 0) --day;  // floor, also before 1970
-  return static_cast<std::int32_t>(day);
+core::Micros NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
 
-Result<std::size_t> MemoryClickStore::Append(std::span<const core::ClickRecord> batch) {
-  return Guard([&]() -> Result<std::size_t> {
-    std::map<std::string, std::int64_t, std::less<>> new_by_code;
-    std::size_t added = 0;
+Result<bool> MemoryClickStore::Apply(const core::ClickBatch& batch) {
+  return Guard([&]() -> Result<bool> {
+    for (const core::ClickDelta& delta : batch.deltas) {
+      if (delta.date.days < kMinDay || delta.date.days > kMaxDay || delta.clicks < 0) {
+        return core::Fail(core::ErrorCode::kInvalidArgument,
+                          "click delta: date beyond 0000..9999 or negative clicks");
+      }
+    }
+    const core::Micros now = NowMicros();
+    std::vector<std::pair<std::string_view, std::int64_t>> link_clicks;
     {
       std::lock_guard lock(mu_);
-      for (const core::ClickRecord& click : batch) {
-        if (!event_ids_.insert(click.event_id).second) continue;
-        clicks_by_code_[click.code].push_back(Click{click.at, click.ip_hash});
-        ++new_by_code[click.code];
-        ++added;
+      while (!applied_order_.empty() && applied_order_.front().first < now - kKeepAppliedBatches) {
+        applied_batches_.erase(applied_order_.front().second);
+        applied_order_.pop_front();
+      }
+      if (applied_batches_.contains(batch.id)) return false;
+      link_clicks.reserve(batch.deltas.size());
+      applied_order_.emplace_back(now, batch.id);
+      applied_batches_.insert(batch.id);
+      for (const core::ClickDelta& delta : batch.deltas) {
+        if (delta.clicks == 0 && delta.visitors.empty()) continue;
+        auto code = days_by_code_.find(delta.code);
+        if (code == days_by_code_.end()) code = days_by_code_.try_emplace(delta.code).first;
+        Day& day = code->second[delta.date.days];
+        day.clicks += delta.clicks;
+        day.visitors.insert(delta.visitors.begin(), delta.visitors.end());
+        if (delta.clicks > 0) link_clicks.emplace_back(delta.code, delta.clicks);
       }
     }
     if (links_ != nullptr) {
-      for (const auto& [code, clicks] : new_by_code) links_->AddClicks(code, clicks);
+      for (const auto& [code, clicks] : link_clicks) links_->AddClicks(code, clicks);
     }
-    return added;
+    return true;
   });
 }
 
@@ -47,27 +68,17 @@ Result<core::LinkStats> MemoryClickStore::Stats(std::string_view code, core::Dat
     const std::int32_t first = std::max(from.days, kMinDay);
     const std::int32_t last = std::min(to.days, kMaxDay);
     if (first > last) return stats;
-    struct Day {
-      std::int64_t clicks = 0;
-      std::set<std::string_view> visitors;
-    };
     std::lock_guard lock(mu_);
-    auto it = clicks_by_code_.find(code);
-    if (it == clicks_by_code_.end()) return stats;
-    std::map<std::int32_t, Day> days;
+    auto it = days_by_code_.find(code);
+    if (it == days_by_code_.end()) return stats;
     std::set<std::string_view> visitors;
-    for (const Click& click : it->second) {
-      const std::int32_t day = DayOf(click.at);
-      if (day < first || day > last) continue;
-      Day& d = days[day];
-      ++d.clicks;
-      d.visitors.insert(click.ip_hash);
-      visitors.insert(click.ip_hash);
-    }
-    for (const auto& [day, d] : days) {
-      stats.total_clicks += d.clicks;
-      stats.daily.push_back(core::DailyCount{core::Date{day}, d.clicks,
-                                             static_cast<std::int64_t>(d.visitors.size())});
+    const auto end = it->second.upper_bound(last);
+    for (auto day = it->second.lower_bound(first); day != end; ++day) {
+      stats.total_clicks += day->second.clicks;
+      stats.daily.push_back(
+          core::DailyCount{core::Date{day->first}, day->second.clicks,
+                           static_cast<std::int64_t>(day->second.visitors.size())});
+      visitors.insert(day->second.visitors.begin(), day->second.visitors.end());
     }
     stats.unique_visitors = static_cast<std::int64_t>(visitors.size());
     return stats;

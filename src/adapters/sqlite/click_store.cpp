@@ -1,67 +1,123 @@
 #include "adapters/sqlite/click_store.hpp"
 
 #include <algorithm>
-#include <map>
+#include <chrono>
+#include <limits>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "adapters/sqlite/civil_date.hpp"
 #include "adapters/sqlite/guard.hpp"
 
 namespace kurz::adapters::sqlite {
+namespace {
 
-Result<std::size_t> SqliteClickStore::Append(std::span<const core::ClickRecord> batch) {
-  return Guard([&]() -> Result<std::size_t> {
-    std::size_t added = 0;
-    if (batch.empty()) return added;
+// How long applied batch ids are remembered. A batch is retried within seconds of its first
+// attempt, so a week is ample, and the table stays at a week of batches.
+constexpr core::Micros kKeepAppliedBatches = 7 * kMicrosPerDay;
+
+// The per-batch statements.
+constexpr std::string_view kMarkApplied =
+    "INSERT INTO applied_click_batches (id, applied_at) VALUES (?1, ?2)"
+    " ON CONFLICT (id) DO NOTHING";
+// Run with every batch: by the applied_at index it is one seek when nothing has aged out, and
+// otherwise it deletes the few rows that have.
+constexpr std::string_view kForgetOldBatches =
+    "DELETE FROM applied_click_batches WHERE applied_at < ?1";
+
+// The per-delta statements: each is one B-tree seek plus an insert or an in-place update.
+constexpr std::string_view kAddVisitor =
+    "INSERT INTO daily_visitors (short_code, date, visitor) VALUES (?1, ?2, ?3)"
+    " ON CONFLICT DO NOTHING";
+constexpr std::string_view kAddToDay =
+    "INSERT INTO daily_stats (short_code, date, click_count, unique_visitors)"
+    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (short_code, date) DO UPDATE SET"
+    " click_count = click_count + excluded.click_count,"
+    " unique_visitors = unique_visitors + excluded.unique_visitors";
+constexpr std::string_view kAddToLink =
+    "UPDATE urls SET click_count = click_count + ?2,"
+    " last_clicked_at = max(coalesce(last_clicked_at, 0), ?3) WHERE short_code = ?1";
+
+core::Micros NowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Runs the cached statement for sql with the parameters bind sets on it.
+template <class Bind>
+Result<void> RunWith(Connection& c, std::string_view sql, Bind&& bind) {
+  Result<Statement> statement = c.Prepare(sql);
+  if (!statement) return std::unexpected(std::move(statement.error()));
+  bind(*statement);
+  return statement->Run();
+}
+
+}  // namespace
+
+Result<bool> SqliteClickStore::Apply(const core::ClickBatch& batch) {
+  return Guard([&]() -> Result<bool> {
+    for (const core::ClickDelta& delta : batch.deltas) {
+      if (delta.date.days < kMinDay || delta.date.days > kMaxDay || delta.clicks < 0) {
+        return core::Fail(core::ErrorCode::kInvalidArgument,
+                          "click delta: date beyond 0000..9999 or negative clicks");
+      }
+    }
+    // Applied in key order (day, then code), so that consecutive statements walk neighbouring
+    // B-tree pages: a fifth to a quarter less writer CPU than the drain's hash order in a
+    // measurement. Sorted here, on the caller's thread, because the writer thread is the
+    // bottleneck.
+    std::vector<const core::ClickDelta*> deltas;
+    deltas.reserve(batch.deltas.size());
+    for (const core::ClickDelta& delta : batch.deltas) deltas.push_back(&delta);
+    std::sort(deltas.begin(), deltas.end(),
+              [](const core::ClickDelta* a, const core::ClickDelta* b) {
+                return a->date != b->date ? a->date < b->date : a->code < b->code;
+              });
+    const core::Micros now = NowMicros();
+    bool applied = false;
     Result<void> done = db_.Write([&](Connection& c) -> Result<void> {
-      added = 0;
-      // New clicks per (code, day) and per code, applied with one statement each afterwards:
-      // a batch is mostly a few hot codes.
-      std::map<std::pair<std::string_view, std::int32_t>, std::int64_t> per_day;
-      std::map<std::string_view, std::pair<std::int64_t, core::Micros>> per_code;
-      for (const core::ClickRecord& click : batch) {
-        Result<Statement> insert = c.Prepare(
-            "INSERT INTO clicks (event_id, short_code, clicked_at, ip_hash, user_agent, referrer,"
-            " accept_language) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-            " ON CONFLICT (event_id) DO NOTHING");
-        if (!insert) return std::unexpected(std::move(insert.error()));
-        insert->Bind(1, click.event_id)
-            .Bind(2, click.code)
-            .Bind(3, click.at)
-            .Bind(4, click.ip_hash)
-            .Bind(5, click.user_agent)
-            .Bind(6, click.referrer)
-            .Bind(7, click.accept_language);
-        if (Result<void> r = insert->Run(); !r) return r;
-        if (c.Changes() == 0) continue;  // already applied
-        ++added;
-        ++per_day[{click.code, DayOf(click.at)}];
-        auto [it, inserted] = per_code.try_emplace(click.code, 0, click.at);
-        ++it->second.first;
-        it->second.second = std::max(it->second.second, click.at);
+      applied = false;
+      Result<void> r =
+          RunWith(c, kMarkApplied, [&](Statement& s) { s.Bind(1, batch.id).Bind(2, now); });
+      if (!r) return r;
+      if (c.Changes() == 0) return {};  // applied before: change nothing
+      r = RunWith(c, kForgetOldBatches,
+                  [&](Statement& s) { s.Bind(1, now - kKeepAppliedBatches); });
+      if (!r) return r;
+
+      std::int32_t day = std::numeric_limits<std::int32_t>::min();
+      std::string date;
+      for (const core::ClickDelta* delta_ptr : deltas) {
+        const core::ClickDelta& delta = *delta_ptr;
+        if (delta.date.days != day) {
+          day = delta.date.days;
+          date = FormatDay(day);
+        }
+        std::int64_t new_visitors = 0;
+        for (const std::string& visitor : delta.visitors) {
+          r = RunWith(c, kAddVisitor,
+                      [&](Statement& s) { s.Bind(1, delta.code).Bind(2, date).Bind(3, visitor); });
+          if (!r) return r;
+          new_visitors += c.Changes();
+        }
+        if (delta.clicks == 0 && new_visitors == 0) continue;
+        r = RunWith(c, kAddToDay, [&](Statement& s) {
+          s.Bind(1, delta.code).Bind(2, date).Bind(3, delta.clicks).Bind(4, new_visitors);
+        });
+        if (!r) return r;
+        if (delta.clicks == 0) continue;
+        r = RunWith(c, kAddToLink, [&](Statement& s) {
+          s.Bind(1, delta.code).Bind(2, delta.clicks).Bind(3, delta.last_clicked_at);
+        });
+        if (!r) return r;
       }
-      for (const auto& [key, clicks] : per_day) {
-        Result<Statement> upsert = c.Prepare(
-            "INSERT INTO daily_stats (short_code, date, click_count) VALUES (?1, ?2, ?3)"
-            " ON CONFLICT (short_code, date)"
-            " DO UPDATE SET click_count = click_count + excluded.click_count");
-        if (!upsert) return std::unexpected(std::move(upsert.error()));
-        upsert->Bind(1, key.first).Bind(2, FormatDay(key.second)).Bind(3, clicks);
-        if (Result<void> r = upsert->Run(); !r) return r;
-      }
-      for (const auto& [code, counts] : per_code) {
-        Result<Statement> update = c.Prepare(
-            "UPDATE urls SET click_count = click_count + ?2,"
-            " last_clicked_at = max(coalesce(last_clicked_at, ?3), ?3) WHERE short_code = ?1");
-        if (!update) return std::unexpected(std::move(update.error()));
-        update->Bind(1, code).Bind(2, counts.first).Bind(3, counts.second);
-        if (Result<void> r = update->Run(); !r) return r;
-      }
+      applied = true;
       return {};
     });
     if (!done) return std::unexpected(std::move(done.error()));
-    return added;
+    return applied;
   });
 }
 
@@ -72,14 +128,12 @@ Result<core::LinkStats> SqliteClickStore::Stats(std::string_view code, core::Dat
     const std::int32_t first = std::max(from.days, kMinDay);
     const std::int32_t last = std::min(to.days, kMaxDay);
     if (first > last) return stats;
-    const core::Micros start = first * kMicrosPerDay;
-    const core::Micros end = (static_cast<core::Micros>(last) + 1) * kMicrosPerDay;
     return db_.Read([&](Connection& c) -> Result<core::LinkStats> {
       ReadTransaction snapshot(c);
       if (Result<void> r = snapshot.Begin(); !r) return std::unexpected(std::move(r.error()));
 
       Result<Statement> days = c.Prepare(
-          "SELECT date, click_count FROM daily_stats"
+          "SELECT date, click_count, unique_visitors FROM daily_stats"
           " WHERE short_code = ?1 AND date >= ?2 AND date <= ?3 ORDER BY date");
       if (!days) return std::unexpected(std::move(days.error()));
       days->Bind(1, code).Bind(2, FormatDay(first)).Bind(3, FormatDay(last));
@@ -89,31 +143,22 @@ Result<core::LinkStats> SqliteClickStore::Stats(std::string_view code, core::Dat
         if (!*row) break;
         std::optional<std::int32_t> day = ParseDay(days->Text(0));
         if (!day) return core::Fail(core::ErrorCode::kInternal, "bad date in daily_stats");
-        stats.daily.push_back(core::DailyCount{core::Date{*day}, days->Int(1), 0});
+        stats.daily.push_back(core::DailyCount{core::Date{*day}, days->Int(1), days->Int(2)});
         stats.total_clicks += days->Int(1);
       }
-
-      Result<Statement> visitors = c.Prepare(
-          "SELECT (clicked_at - ?2) / 86400000000, count(DISTINCT ip_hash) FROM clicks"
-          " WHERE short_code = ?1 AND clicked_at >= ?2 AND clicked_at < ?3 GROUP BY 1");
-      if (!visitors) return std::unexpected(std::move(visitors.error()));
-      visitors->Bind(1, code).Bind(2, start).Bind(3, end);
-      while (true) {
-        Result<bool> row = visitors->Step();
-        if (!row) return std::unexpected(std::move(row.error()));
-        if (!*row) break;
-        const core::Date day{first + static_cast<std::int32_t>(visitors->Int(0))};
-        auto it = std::lower_bound(
-            stats.daily.begin(), stats.daily.end(), day,
-            [](const core::DailyCount& d, const core::Date& date) { return d.date < date; });
-        if (it != stats.daily.end() && it->date == day) it->unique_visitors = visitors->Int(1);
+      if (stats.daily.empty()) return std::move(stats);
+      if (stats.daily.size() == 1) {  // the day's count is the range's
+        stats.unique_visitors = stats.daily.front().unique_visitors;
+        return std::move(stats);
       }
 
       Result<Statement> range = c.Prepare(
-          "SELECT count(DISTINCT ip_hash) FROM clicks"
-          " WHERE short_code = ?1 AND clicked_at >= ?2 AND clicked_at < ?3");
+          "SELECT count(DISTINCT visitor) FROM daily_visitors"
+          " WHERE short_code = ?1 AND date >= ?2 AND date <= ?3");
       if (!range) return std::unexpected(std::move(range.error()));
-      range->Bind(1, code).Bind(2, start).Bind(3, end);
+      range->Bind(1, code)
+          .Bind(2, FormatDay(stats.daily.front().date.days))
+          .Bind(3, FormatDay(stats.daily.back().date.days));
       Result<bool> row = range->Step();
       if (!row) return std::unexpected(std::move(row.error()));
       if (*row) stats.unique_visitors = range->Int(0);

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <span>
 #include <string_view>
 
 #include "adapters/sqlite/database.hpp"
@@ -10,16 +9,18 @@ namespace kurz::adapters::sqlite {
 
 using core::Result;
 
-// Raw clicks in `clicks`, per-day counts in `daily_stats`, and urls.click_count, written
-// together in one group-committed operation per batch. Stats reads click counts from
-// daily_stats and unique visitors (distinct ip_hash) from clicks, in one snapshot.
-// daily_stats' unique_visitors, top_referrers and breakdown columns are left to the analytics
+// Aggregated clicks: per-day counts in `daily_stats`, each day's visitors in `daily_visitors`,
+// and urls.click_count / last_clicked_at, written together in one group-committed operation per
+// batch; applied batch ids in `applied_click_batches` (kept a week). Raw `clicks` rows are not
+// written. Stats reads daily_stats, and distinct visitors over a range from daily_visitors, in
+// one snapshot. daily_stats' top_referrers and breakdown columns are left to the analytics
 // aggregation. The database must outlive the store.
 class SqliteClickStore final : public ports::ClickLog, public ports::StatsStore {
  public:
   explicit SqliteClickStore(SqliteDatabase& db) : db_(db) {}
 
-  Result<std::size_t> Append(std::span<const core::ClickRecord> batch) override;
+  // invalid_argument (nothing applied) when a delta's date is outside 0000-01-01..9999-12-31.
+  Result<bool> Apply(const core::ClickBatch& batch) override;
   Result<core::LinkStats> Stats(std::string_view code, core::Date from, core::Date to) override;
 
  private:

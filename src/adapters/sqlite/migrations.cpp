@@ -72,10 +72,15 @@ CREATE TABLE settings (
 ) WITHOUT ROWID;
 )sql";
 
-// Raw clicks (the seed partitions them by month; SQLite has no partitions, so retention is a
-// DELETE by the clicked_at index) and their daily aggregate. The (short_code, clicked_at) index
-// also carries ip_hash so that unique-visitor counts read the index only.
+// Click analytics. The embedded pipeline stores aggregates, not clicks: the drain sums clicks per
+// (code, day) over a short window and applies them as one batch (daily_stats, daily_visitors,
+// urls.click_count), so the writer does one upsert per code and day instead of a row and three
+// index entries per click. applied_click_batches makes a retried batch a no-op; rows older than
+// a week are deleted by the applied_at index as batches come in.
 constexpr const char* kClicks = R"sql(
+-- Raw clicks, kept for schema parity with the seed (which partitions them by month; SQLite has
+-- no partitions, so retention would be a DELETE by the clicked_at index). They are for the
+-- cluster mode's pipeline: the embedded pipeline does NOT write them.
 CREATE TABLE clicks (
   id INTEGER PRIMARY KEY,
   event_id TEXT NOT NULL UNIQUE,
@@ -94,6 +99,8 @@ CREATE TABLE clicks (
 CREATE INDEX idx_clicks_short_code_time ON clicks (short_code, clicked_at, ip_hash);
 CREATE INDEX idx_clicks_time ON clicks (clicked_at);
 
+-- unique_visitors is the number of daily_visitors rows of the same code and day, kept in step
+-- by the writer.
 CREATE TABLE daily_stats (
   short_code TEXT NOT NULL,
   date TEXT NOT NULL,
@@ -105,6 +112,22 @@ CREATE TABLE daily_stats (
   PRIMARY KEY (short_code, date)
 ) WITHOUT ROWID;
 CREATE INDEX idx_daily_stats_date ON daily_stats (date);
+
+-- Who visited a code on a day: keyed hashes of IPs (32 hex characters, salted per day), never
+-- IPs. Distinct visitors over a range are counted from the primary key alone.
+CREATE TABLE daily_visitors (
+  short_code TEXT NOT NULL,
+  date TEXT NOT NULL,
+  visitor TEXT NOT NULL,
+  PRIMARY KEY (short_code, date, visitor)
+) WITHOUT ROWID;
+
+-- Click batches already applied, so that applying one again changes nothing.
+CREATE TABLE applied_click_batches (
+  id TEXT PRIMARY KEY,
+  applied_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX idx_applied_click_batches_applied_at ON applied_click_batches (applied_at);
 )sql";
 
 constexpr Migration kMigrations[] = {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <future>
 #include <iostream>
@@ -65,6 +66,12 @@ class SqliteDatabaseTest : public ::testing::Test {
     });
   }
 
+  // What ClickLog::Apply answered, readably.
+  static std::string Outcome(const core::Result<bool>& applied) {
+    if (!applied) return Describe(applied);
+    return *applied ? "applied" : "applied before";
+  }
+
   TempDir dir_;
   std::string path_ = dir_.File("kurz.db");
 };
@@ -99,13 +106,14 @@ TEST_F(SqliteDatabaseTest, NewerSchemaThanTheBinaryIsRefused) {
   EXPECT_NE(migrated.error().detail.find("9999"), std::string::npos);
 }
 
-TEST_F(SqliteDatabaseTest, SettingsAreWalAndFullSyncAndForeignKeys) {
+TEST_F(SqliteDatabaseTest, SettingsAreWalAndFullSyncAndForeignKeysAndABigCache) {
   auto db = OpenMigrated();
   ASSERT_TRUE(db);
   auto pragmas = db->Write([](Connection& c) -> core::Result<void> {
     for (auto [pragma, expected] :
          {std::pair{"PRAGMA journal_mode", "wal"}, std::pair{"PRAGMA synchronous", "2"},
-          std::pair{"PRAGMA foreign_keys", "1"}}) {
+          std::pair{"PRAGMA foreign_keys", "1"}, std::pair{"PRAGMA cache_size", "-65536"},
+          std::pair{"PRAGMA temp_store", "2"}}) {
       auto statement = c.Prepare(pragma);
       if (!statement) return std::unexpected(statement.error());
       auto row = statement->Step();
@@ -118,6 +126,8 @@ TEST_F(SqliteDatabaseTest, SettingsAreWalAndFullSyncAndForeignKeys) {
     return {};
   });
   EXPECT_TRUE(pragmas) << Describe(pragmas);
+  EXPECT_EQ(*Count(*db, "PRAGMA cache_size"), -16384);  // a reader's
+  EXPECT_EQ(*Count(*db, "PRAGMA temp_store"), 2);
 }
 
 TEST_F(SqliteDatabaseTest, OpenRefusesInMemoryAndMissingDirectories) {
@@ -153,11 +163,8 @@ TEST_F(SqliteDatabaseTest, DataSurvivesReopen) {
     owner = AddUser(accounts, "keep@example.com").first;
     ASSERT_TRUE(links.Insert(NewLink("kept", owner, kT0, "https://kept.example/")));
     ASSERT_TRUE(settings.GetOrInsert("secret", "s3"));
-    core::ClickRecord click;
-    click.event_id = "e1";
-    click.code = "kept";
-    click.at = kT0;
-    ASSERT_EQ(*clicks.Append(std::vector{click}), 1u);
+    core::ClickBatch batch{"w-1", {core::ClickDelta{"kept", core::DateOf(kT0), 1, kT0, {}}}};
+    ASSERT_EQ(Outcome(clicks.Apply(batch)), "applied");
   }
   auto db = OpenMigrated();
   ASSERT_TRUE(db);
@@ -170,6 +177,45 @@ TEST_F(SqliteDatabaseTest, DataSurvivesReopen) {
   EXPECT_EQ(link->click_count, 1);
   EXPECT_EQ(accounts.FindUser(owner)->email, "keep@example.com");
   EXPECT_EQ(*SqliteSettingsStore(*db).GetOrInsert("secret", "other"), "s3");
+  // The batch id survived too.
+  adapters::sqlite::SqliteClickStore clicks(*db);
+  EXPECT_EQ(Outcome(clicks.Apply(core::ClickBatch{"w-1", {}})), "applied before");
+}
+
+// Apply moves urls.last_clicked_at forward only, and writes no raw `clicks` rows.
+TEST_F(SqliteDatabaseTest, ApplyKeepsTheLatestClickTimeAndNoRawRows) {
+  auto db = OpenMigrated();
+  ASSERT_TRUE(db);
+  SqliteAccountStore accounts(*db);
+  SqliteLinkStore links(*db);
+  adapters::sqlite::SqliteClickStore clicks(*db);
+  ASSERT_TRUE(links.Insert(NewLink("abc", AddUser(accounts, "t@example.com").first, kT0)));
+  const core::Date day = core::DateOf(kT0);
+  ASSERT_TRUE(clicks.Apply({"w-1", {core::ClickDelta{"abc", day, 2, kT0 + 50, {}}}}));
+  ASSERT_TRUE(clicks.Apply({"w-2", {core::ClickDelta{"abc", day, 1, kT0 + 20, {}}}}));
+  EXPECT_EQ(*Count(*db, "SELECT last_clicked_at FROM urls WHERE short_code = 'abc'"), kT0 + 50);
+  EXPECT_EQ(*Count(*db, "SELECT click_count FROM urls WHERE short_code = 'abc'"), 3);
+  EXPECT_EQ(*Count(*db, "SELECT count(*) FROM clicks"), 0);
+}
+
+// Batch ids older than a week are forgotten as new batches come in; newer ones are kept.
+TEST_F(SqliteDatabaseTest, ApplyForgetsBatchIdsAfterAWeek) {
+  auto db = OpenMigrated();
+  ASSERT_TRUE(db);
+  const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const core::Micros day = 86'400 * core::kMicrosPerSecond;
+  ASSERT_TRUE(Exec(*db, "INSERT INTO applied_click_batches VALUES ('old', " +
+                            std::to_string(now - 8 * day) + "), ('recent', " +
+                            std::to_string(now - 6 * day) + ")"));
+  adapters::sqlite::SqliteClickStore clicks(*db);
+  EXPECT_EQ(Outcome(clicks.Apply({"recent", {}})), "applied before");
+  EXPECT_EQ(*Count(*db, "SELECT count(*) FROM applied_click_batches WHERE id = 'old'"), 1)
+      << "a batch applied before changes nothing, not even the pruning";
+  EXPECT_EQ(Outcome(clicks.Apply({"new", {}})), "applied");
+  EXPECT_EQ(*Count(*db, "SELECT count(*) FROM applied_click_batches WHERE id = 'old'"), 0);
+  EXPECT_EQ(*Count(*db, "SELECT count(*) FROM applied_click_batches"), 2);
 }
 
 TEST_F(SqliteDatabaseTest, LeasedBlocksNeverRepeatAcrossReopen) {
@@ -380,12 +426,28 @@ TEST_F(SqliteDatabaseTest, QueryPlansUseTheIndexes) {
   ASSERT_TRUE(dup);
   EXPECT_NE(dup->find("idx_urls_dedup"), std::string::npos) << *dup;
   EXPECT_EQ(dup->find("TEMP B-TREE"), std::string::npos) << *dup;
+  // Stats: the days and the distinct visitors over a range are ranges of primary keys.
+  auto days = plan(
+      "SELECT date, click_count, unique_visitors FROM daily_stats"
+      " WHERE short_code = 'a' AND date >= '2026-01-01' AND date <= '2026-01-31' ORDER BY date");
+  ASSERT_TRUE(days) << Describe(days);
+  EXPECT_NE(days->find("SEARCH daily_stats USING PRIMARY KEY (short_code=? AND date>? AND date<?)"),
+            std::string::npos)
+      << *days;
+  EXPECT_EQ(days->find("TEMP B-TREE FOR ORDER BY"), std::string::npos) << *days;
   auto visitors = plan(
-      "SELECT count(DISTINCT ip_hash) FROM clicks WHERE short_code = 'a'"
-      " AND clicked_at >= 0 AND clicked_at < 10");
-  ASSERT_TRUE(visitors);
-  EXPECT_NE(visitors->find("COVERING INDEX idx_clicks_short_code_time"), std::string::npos)
+      "SELECT count(DISTINCT visitor) FROM daily_visitors"
+      " WHERE short_code = 'a' AND date >= '2026-01-01' AND date <= '2026-01-31'");
+  ASSERT_TRUE(visitors) << Describe(visitors);
+  EXPECT_NE(visitors->find(
+                "SEARCH daily_visitors USING PRIMARY KEY (short_code=? AND date>? AND date<?)"),
+            std::string::npos)
       << *visitors;
+  // Apply's pruning of old batch ids is a seek on the applied_at index, not a scan.
+  auto prune = plan("DELETE FROM applied_click_batches WHERE applied_at < 5");
+  ASSERT_TRUE(prune) << Describe(prune);
+  EXPECT_NE(prune->find("idx_applied_click_batches_applied_at (applied_at<?)"), std::string::npos)
+      << *prune;
 }
 
 }  // namespace

@@ -1,0 +1,94 @@
+// Microbenchmarks of the pieces on the redirect and create paths.
+
+#include <benchmark/benchmark.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/base62.hpp"
+#include "core/code_scrambler.hpp"
+#include "core/url.hpp"
+#include "service/click_queue.hpp"
+#include "service/redirect_cache.hpp"
+
+namespace {
+
+using namespace kurz;
+
+void BM_Base62Encode7(benchmark::State& state) {
+  char out[7];
+  std::uint64_t v = 123456789;
+  for (auto _ : state) {
+    core::EncodeBase62Fixed7(v, out);
+    benchmark::DoNotOptimize(out);
+    v = (v + 7919) % core::kCodeSpace;
+  }
+}
+BENCHMARK(BM_Base62Encode7);
+
+void BM_Scramble(benchmark::State& state) {
+  core::CodeScrambler scrambler({1, 2, 3, 4});
+  std::uint64_t v = 0;
+  for (auto _ : state) benchmark::DoNotOptimize(scrambler.Scramble(v++));
+}
+BENCHMARK(BM_Scramble);
+
+void BM_ValidateUrl(benchmark::State& state) {
+  const std::string url = "https://www.example.com/some/long/path/to/a/page?utm_source=news&id=42";
+  for (auto _ : state) benchmark::DoNotOptimize(core::ValidateUrl(url, "sho.rt"));
+}
+BENCHMARK(BM_ValidateUrl);
+
+void BM_ValidateIdnUrl(benchmark::State& state) {
+  const std::string url = "https://bücher.example/wiki/Straße?q=größe";
+  for (auto _ : state) benchmark::DoNotOptimize(core::ValidateUrl(url, "sho.rt"));
+}
+BENCHMARK(BM_ValidateIdnUrl);
+
+// L1 hit: random codes out of state.range(0) cached links.
+void BM_CacheHit(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  service::RedirectCache cache(n, 2'000'000);
+  std::vector<std::string> codes;
+  codes.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    codes.push_back(core::EncodeBase62(i * 7919 % core::kCodeSpace));
+    service::CacheValue v{service::CacheKind::kRedirect, 301,
+                          "https://example.com/page/" + std::to_string(i), 0};
+    cache.Fill(codes.back(), v, cache.Generation(codes.back()), 0);
+  }
+  std::mt19937_64 rng(42);
+  std::size_t found = 0;
+  for (auto _ : state) {
+    const std::string& code = codes[rng() % n];
+    cache.Lookup(code, 1, [&](const service::RedirectCache::Hit& hit) {
+      found += hit.location.size();
+    });
+  }
+  benchmark::DoNotOptimize(found);
+}
+BENCHMARK(BM_CacheHit)->Arg(10'000)->Arg(1'000'000);
+
+void BM_ClickEnqueue(benchmark::State& state) {
+  service::ClickQueue queue(1 << 16);
+  std::vector<core::ClickEvent> sink(1024);
+  std::size_t pushed = 0;
+  for (auto _ : state) {
+    queue.TryPush([&](core::ClickEvent& e) {
+      e.at = 1;
+      e.code.Assign("aZ3kP9q");
+      e.user_agent.Assign("Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0");
+      e.referrer.Assign("https://news.ycombinator.com/");
+      e.accept_language.Assign("en-US,en;q=0.5");
+    });
+    if (++pushed % 1024 == 0) {
+      state.PauseTiming();
+      queue.PopBatch(sink);
+      state.ResumeTiming();
+    }
+  }
+}
+BENCHMARK(BM_ClickEnqueue);
+
+}  // namespace

@@ -42,10 +42,19 @@ def die(msg):
 
 
 def free_port():
+    """A free port below the ephemeral range (32768+), where wrk's client sockets in TIME_WAIT
+    could otherwise make a server's bind fail."""
+    import random
     import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    for _ in range(200):
+        port = random.randint(20000, 29999)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    die("no free port in 20000-29999")
 
 
 def tree_cpu_seconds(root_pid):
@@ -73,6 +82,21 @@ def tree_cpu_seconds(root_pid):
     return total / TICKS
 
 
+def thread_cpu(pid):
+    """CPU seconds per thread name of one process."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / TICKS
+        except OSError:
+            continue
+    return out
+
+
 def parse_wrk(out):
     def latency_ms(label):
         m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
@@ -91,22 +115,28 @@ def parse_wrk(out):
 
 def run_wrk(url, script, connections, duration, pid, env=None):
     cpu0 = tree_cpu_seconds(pid)
+    threads0 = thread_cpu(pid)
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
                           "-s", script, url], capture_output=True, text=True,
                          env={**os.environ, **(env or {})}, check=True).stdout
     cpu1 = tree_cpu_seconds(pid)
+    threads1 = thread_cpu(pid)
     r = parse_wrk(out)
     r["cpu_us"] = (cpu1 - cpu0) * 1e6 / max(r["requests"], 1)
+    r["threads_us"] = {name: (threads1[name] - threads0.get(name, 0)) * 1e6 / max(r["requests"], 1)
+                       for name in threads1 if threads1[name] - threads0.get(name, 0) > 0}
     return r
 
 
 class Kurz:
-    def __init__(self, binary, data, threads):
+    def __init__(self, binary, data, threads, cache_size=None):
         self.port = free_port()
         args = [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", data,
                 "--bootstrap-key", KEY, "--rate-limit-api", "0"]
         if threads:
             args += ["--threads", str(threads)]
+        if cache_size is not None:
+            args += ["--cache-size", str(cache_size)]
         self.log = open(os.path.join(data, "kurz.log"), "a")
         os.makedirs(data, exist_ok=True)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.log, text=True)
@@ -167,7 +197,8 @@ http {{
   }}
 }}
 """)
-    proc = subprocess.Popen(["nginx", "-p", prefix, "-c", conf], stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(["nginx", "-p", prefix, "-c", conf],
+                            stderr=open(os.path.join(prefix, "logs", "stderr.log"), "w"))
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/nonexistent")
@@ -175,12 +206,15 @@ http {{
             return proc, f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.1)
-    die("nginx did not start")
+    die("nginx did not start: " + open(os.path.join(prefix, "logs", "stderr.log")).read())
 
 
-def fmt(r):
-    return (f"{r['rps']:>10.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} {r['cpu_us']:>8.2f}"
+def fmt(r, threads=False):
+    text = (f"{r['rps']:>10.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} {r['cpu_us']:>8.2f}"
             + (f"  non-3xx={r['non2xx']}" if r["non2xx"] else ""))
+    if threads and len(r["threads_us"]) > 1:
+        text += "   [" + ", ".join(f"{n} {v:.2f}" for n, v in sorted(r["threads_us"].items())) + "]"
+    return text
 
 
 def main():
@@ -190,6 +224,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=2, help="A B pairs per configuration")
     ap.add_argument("--kurz", default=os.path.join(ROOT, "build/release/src/app/kurz"))
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--miss-cache", type=int, default=10_000,
+                    help="cache size for the miss-path run (0 skips it)")
     args = ap.parse_args()
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
@@ -214,7 +250,7 @@ def main():
     for c in (8, 64):
         r = run_wrk(kurz.url + "/v1/urls", f"{lua}/create.lua", c, 5, kurz.proc.pid,
                     {"KURZ_BENCH_KEY": KEY, "KURZ_BENCH_TAG": f"c{c}"})
-        print(f"{c:>8} {fmt(r)}")
+        print(f"{c:>8} {fmt(r, threads=True)}")
     round_no = 0
     while count_links(kurz.url) < args.links:
         round_no += 1
@@ -224,18 +260,23 @@ def main():
                 max(1, min(60, missing // 5000 + 1)), kurz.proc.pid, wrk_env)
     codes = list_codes(kurz.url)
     kurz.stop()
+    # nginx compares map keys case-insensitively: keep one code of each case-folded spelling,
+    # and send both servers the same codes.
+    seen = set()
+    codes = [(c, u) for c, u in codes if not (c.lower() in seen or seen.add(c.lower()))]
     codes_file = os.path.join(work, "codes.txt")
     with open(codes_file, "w") as f:
         f.write("\n".join(c for c, _ in codes) + "\n")
-    print(f"\n{len(codes)} links loaded")
+    print(f"\n{len(codes)} links loaded (codes equal but for case dropped: nginx cannot tell them apart)")
 
     results = {}
     for threads, workers, label in ((1, 1, "1 thread / 1 worker"), (0, "auto", "default threads / auto")):
         nginx, nginx_url = start_nginx(work, codes, workers)
         kurz = Kurz(args.kurz, data, threads)
         env = {"KURZ_BENCH_CODES": codes_file}
-        # Warm-up: every code once through kurz's cache, and nginx's map.
-        run_wrk(kurz.url, f"{lua}/redirect.lua", 64, 3, kurz.proc.pid, env)
+        # Warm-up: random picks for long enough that (nearly) every code has been read once
+        # into kurz's cache (about five picks per code), and nginx's map.
+        run_wrk(kurz.url, f"{lua}/redirect.lua", 64, max(3, 5 * len(codes) // 60_000), kurz.proc.pid, env)
         run_wrk(nginx_url, f"{lua}/redirect.lua", 64, 2, nginx.pid, env)
         rows = []
         for _ in range(args.rounds):
@@ -248,17 +289,33 @@ def main():
         nginx.wait(timeout=30)
         results[label] = rows
 
+    miss = None
+    if args.miss_cache:
+        # Mostly L1 misses: a cache far smaller than the links, so most redirects read SQLite.
+        kurz = Kurz(args.kurz, data, 0, args.miss_cache)
+        env = {"KURZ_BENCH_CODES": codes_file}
+        run_wrk(kurz.url, f"{lua}/redirect.lua", 64, 3, kurz.proc.pid, env)
+        miss = run_wrk(kurz.url, f"{lua}/redirect.lua", 64, args.duration, kurz.proc.pid, env)
+        kurz.stop()
+
     print("\ncached redirects, random codes (GET /{code} → 301), A B A B")
     print(f"{'config':<28} {'server':<6} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'cpu us':>8}")
     for label, rows in results.items():
         for server, r in rows:
-            print(f"{label:<28} {server:<6} {fmt(r)}")
+            print(f"{label:<28} {server:<6} {fmt(r, threads=server == 'kurz')}")
         k = [r for s, r in rows if s == "kurz"]
         n = [r for s, r in rows if s == "nginx"]
         avg = lambda xs, key: sum(x[key] for x in xs) / len(xs)
         print(f"{label:<28} {'ratio':<6} {avg(k, 'rps') / avg(n, 'rps'):>10.2f} "
               f"{avg(k, 'p50') / avg(n, 'p50'):>8.2f} {avg(k, 'p99') / avg(n, 'p99'):>8.2f} "
               f"{avg(k, 'cpu_us') / avg(n, 'cpu_us'):>8.2f}   (kurz / nginx)")
+    if miss:
+        cached = [r for s_, r in results["default threads / auto"] if s_ == "kurz"]
+        cached_rps = sum(r["rps"] for r in cached) / len(cached)
+        print(f"\nmostly L1 misses (--cache-size {args.miss_cache} for {len(codes)} links, "
+              f"default threads)")
+        print(f"{'':<28} {'kurz':<6} {fmt(miss, threads=True)}")
+        print(f"{'':<28} {'ratio':<6} {miss['rps'] / cached_rps:>10.2f}   (miss path / cached)")
     if args.keep:
         print(f"\nfiles kept in {work}")
     else:

@@ -62,9 +62,8 @@ void BM_CacheHit(benchmark::State& state) {
   std::size_t found = 0;
   for (auto _ : state) {
     const std::string& code = codes[rng() % n];
-    cache.Lookup(code, 1, [&](const service::RedirectCache::Hit& hit) {
-      found += hit.location.size();
-    });
+    cache.Lookup(code, 1,
+                 [&](const service::RedirectCache::Hit& hit) { found += hit.location.size(); });
   }
   benchmark::DoNotOptimize(found);
 }

@@ -52,6 +52,14 @@ void Metrics::Record(Route route, int status, std::int64_t micros) {
   r.count.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Metrics::RecordImmediate(Route route, int status) {
+  PerRoute& r = (*routes_)[static_cast<std::size_t>(route)];
+  const auto s = static_cast<std::size_t>(std::clamp(status, 0, static_cast<int>(kStatuses) - 1));
+  r.by_status[s].fetch_add(1, std::memory_order_relaxed);
+  r.buckets[0].fetch_add(1, std::memory_order_relaxed);
+  r.count.fetch_add(1, std::memory_order_relaxed);
+}
+
 void AppendMetric(std::string& out, std::string_view name, std::string_view type,
                   std::string_view help, double value) {
   char line[64];

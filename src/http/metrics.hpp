@@ -34,6 +34,8 @@ class Metrics {
  public:
   Metrics();
   void Record(Route route, int status, std::int64_t micros);
+  // For answers given on the event loop right away: counted in the first latency bucket.
+  void RecordImmediate(Route route, int status);
   // Prometheus text exposition of the request metrics (other gauges are appended by the caller).
   void Render(std::string& out) const;
 

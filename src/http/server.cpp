@@ -1,5 +1,7 @@
 // Boost 1.74's Asio uses std::exchange without including <utility>; under C++20/23 it must come
 // first (the CMake target also force-includes it).
+#include <pthread.h>
+
 #include <utility>
 
 #include "http/server.hpp"
@@ -1116,11 +1118,15 @@ void Server::Impl::Run() {
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < loops_.size(); ++i) {
     try {
-      threads.emplace_back([loop = loops_[i]] { loop->Run(); });
+      threads.emplace_back([loop = loops_[i], i] {
+        pthread_setname_np(pthread_self(), ("kurz-loop-" + std::to_string(i)).c_str());
+        loop->Run();
+      });
     } catch (...) {
       loops_[i]->Abandon();  // SO_REUSEPORT spreads connections only over open acceptors
     }
   }
+  pthread_setname_np(pthread_self(), "kurz-loop-0");
   loops_.front()->Run();
   for (auto& thread : threads) thread.join();
 }

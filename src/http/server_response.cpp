@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 
 namespace kurz::http::detail {
 namespace {
@@ -20,7 +21,10 @@ std::string_view Trim(std::string_view s) {
 }
 
 void AppendSanitized(std::string& out, std::string_view s) {
-  if (s.find_first_of("\r\n") == std::string_view::npos) {
+  // Two memchr scans (vectorised) beat find_first_of, which tests the set byte by byte.
+  if (s.empty()) return;
+  if (std::memchr(s.data(), '\r', s.size()) == nullptr &&
+      std::memchr(s.data(), '\n', s.size()) == nullptr) {
     out.append(s);
     return;
   }

@@ -1,9 +1,16 @@
 #include "http/worker_pool.hpp"
 
+#include <pthread.h>
+
 namespace kurz::http {
 
 WorkerPool::WorkerPool(int threads, std::size_t max_queue) : max_queue_(max_queue) {
-  for (int i = 0; i < (threads < 1 ? 1 : threads); ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < (threads < 1 ? 1 : threads); ++i) {
+    threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "kurz-worker");
+      Run();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() { Stop(); }

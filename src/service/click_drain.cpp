@@ -1,5 +1,7 @@
 #include "service/click_drain.hpp"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -43,7 +45,10 @@ ClickDrain::~ClickDrain() { Stop(); }
 
 void ClickDrain::Start() {
   window_start_ = std::chrono::steady_clock::now();
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "kurz-click-drain");
+    Run();
+  });
 }
 
 void ClickDrain::Stop() {
@@ -167,9 +172,11 @@ void ClickDrain::Run() {
     }
 
     const auto now = std::chrono::steady_clock::now();
+    const auto age = now - window_start_;
     const bool window_due =
-        !window_.empty() && (stopping || now - window_start_ >= options_.flush_interval ||
-                             window_.size() >= options_.max_pending_keys);
+        !window_.empty() &&
+        (stopping || (age >= options_.flush_interval && window_.size() <= options_.small_window) ||
+         age >= options_.max_flush_interval || window_.size() >= options_.max_pending_keys);
     if (!inflight_ && window_due) inflight_ = TakeWindow();
     if (inflight_ && now >= next_retry) {
       if (ApplyInflight()) {

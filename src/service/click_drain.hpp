@@ -32,8 +32,13 @@ namespace kurz::service {
 // pending, giving a failing log kStopGrace in all before it gives up (counted in lost()).
 class ClickDrain {
  public:
+  // A window is stored after flush_interval when it is small (up to small_window keys); a big
+  // one — heavy traffic over many links — grows up to max_flush_interval, so that each stored
+  // (code, day) carries more clicks and storage keeps up with the redirect path.
   struct Options {
     std::chrono::milliseconds flush_interval{1000};
+    std::chrono::milliseconds max_flush_interval{10'000};
+    std::size_t small_window = 5'000;
     std::size_t max_pending_keys = 1'000'000;  // distinct (code, day) pairs held in memory
   };
 

@@ -67,7 +67,17 @@ void RedirectCache::Fill(std::string_view code, CacheValue value, std::uint64_t 
   Node* raw = node.get();
   shard.map.emplace(raw->code.view(), std::move(node));
   PushFront(shard, raw);
-  while (shard.map.size() > shard.capacity && shard.tail) Erase(shard, shard.tail);
+  // CLOCK: entries hit since the hand last passed get a second chance at the front.
+  while (shard.map.size() > shard.capacity && shard.tail) {
+    Node* victim = shard.tail;
+    if (victim->referenced && victim != raw) {
+      victim->referenced = false;
+      Unlink(shard, victim);
+      PushFront(shard, victim);
+      continue;
+    }
+    Erase(shard, victim);
+  }
 }
 
 void RedirectCache::Invalidate(std::string_view code) {

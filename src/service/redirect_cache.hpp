@@ -24,8 +24,9 @@ struct CacheValue {
   core::Micros expires_at = 0;  // kRedirect: 0 = never; after it the answer is 410
 };
 
-// The in-process L1: sharded (no lock shared by all threads), LRU-bounded by entries, looked up
-// by string_view without allocating. Negative entries (unknown codes) live for a short TTL.
+// The in-process L1: sharded (no lock shared by all threads), bounded by entries with CLOCK
+// eviction (second chance: a hit only sets a flag, so reads do not reorder lists), looked up by
+// string_view without allocating. Negative entries (unknown codes) live for a short TTL.
 //
 // Races with writers are closed by generations: a filler reads Generation(code) before asking the
 // database and passes it to Fill; any invalidation of that shard in between makes Fill a no-op,
@@ -64,14 +65,15 @@ class RedirectCache {
     core::CodeBuffer code;
     CacheValue value;
     core::Micros negative_until = 0;
+    bool referenced = false;  // hit since the eviction hand last passed
     Node* prev = nullptr;
     Node* next = nullptr;
   };
   struct Shard {
     mutable std::mutex mutex;
     std::unordered_map<std::string_view, std::unique_ptr<Node>> map;
-    Node* head = nullptr;  // most recently used
-    Node* tail = nullptr;
+    Node* head = nullptr;  // newest
+    Node* tail = nullptr;  // where the eviction hand looks first
     std::uint64_t generation = 0;
     std::size_t capacity = 0;  // entries this shard may hold
   };
@@ -105,10 +107,7 @@ bool RedirectCache::Lookup(std::string_view code, core::Micros now, F&& on_hit) 
     misses_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  if (shard.head != node) {
-    Unlink(shard, node);
-    PushFront(shard, node);
-  }
+  if (!node->referenced) node->referenced = true;
   Hit hit{node->value.kind, node->value.status, node->value.location};
   if (hit.kind == CacheKind::kRedirect && node->value.expires_at != 0 &&
       node->value.expires_at <= now) {

@@ -69,6 +69,7 @@ class ClickDrainTest : public ::testing::Test {
   ClickDrain::Options Fast() {
     ClickDrain::Options options;
     options.flush_interval = std::chrono::milliseconds(20);
+    options.max_flush_interval = std::chrono::milliseconds(40);
     return options;
   }
   ClickDrain Make(ClickQueue& queue, ports::ClickLog& log, std::string secret = "secret") {
@@ -99,6 +100,7 @@ TEST_F(ClickDrainTest, CountsEveryEventAcrossSeveralWindows) {
 TEST_F(ClickDrainTest, AggregatesAWindowIntoOneDeltaPerCodeAndDay) {
   ClickDrain::Options slow;
   slow.flush_interval = std::chrono::hours(1);  // only Stop flushes
+  slow.max_flush_interval = std::chrono::hours(1);
   ClickDrain drain(queue_, log_, clock_, "secret", "test", slow);
   const core::Micros day1 = core::StartOf(core::DateOf(kT0)) + 3600 * kSecond;
   for (int i = 0; i < 100; ++i) Push(queue_, Event("abc", day1 + i));
@@ -120,6 +122,20 @@ TEST_F(ClickDrainTest, AggregatesAWindowIntoOneDeltaPerCodeAndDay) {
   EXPECT_EQ(deltas[1].date.days, core::DateOf(day1).days + 1);
   EXPECT_EQ(deltas[2].code, "xyz");
   EXPECT_EQ(deltas[2].clicks, 1);
+}
+
+TEST_F(ClickDrainTest, ABigWindowIsHeldLongerThanASmallOne) {
+  ClickDrain::Options options;
+  options.flush_interval = std::chrono::milliseconds(20);
+  options.max_flush_interval = std::chrono::milliseconds(600);
+  options.small_window = 10;
+  ClickDrain drain(queue_, log_, clock_, "secret", "test", options);
+  for (int i = 0; i < 50; ++i) Push(queue_, Event("code" + std::to_string(i), kT0 + i));
+  drain.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  EXPECT_EQ(log_.clicks(), 0) << "50 keys > small_window: the window should still be open";
+  ASSERT_TRUE(WaitUntil([&] { return log_.clicks() == 50; })) << log_.clicks();
+  drain.Stop();
 }
 
 TEST_F(ClickDrainTest, DistinctVisitorsAreListedOnceEach) {

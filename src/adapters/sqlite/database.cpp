@@ -1,5 +1,7 @@
 #include "adapters/sqlite/database.hpp"
 
+#include <pthread.h>
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -115,7 +117,10 @@ core::Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::st
       }
       db->idle_readers_.push_back(std::move(*reader));
     }
-    db->writer_thread_ = std::thread([raw = db.get()] { raw->WriterLoop(); });
+    db->writer_thread_ = std::thread([raw = db.get()] {
+      pthread_setname_np(pthread_self(), "kurz-sql-writer");
+      raw->WriterLoop();
+    });
     return db;
   } catch (const std::exception& e) {
     return Fail(ErrorCode::kInternal, std::string("sqlite open: ") + e.what());

@@ -1,7 +1,10 @@
 // Microbenchmarks of the pieces on the redirect and create paths.
 
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
+#include <cstdio>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -68,6 +71,30 @@ void BM_CacheHit(benchmark::State& state) {
   benchmark::DoNotOptimize(found);
 }
 BENCHMARK(BM_CacheHit)->Arg(10'000)->Arg(1'000'000);
+
+// Heap bytes the L1 spends per cached link beyond the URL's own bytes (goal: at most 150).
+void BM_CacheMemoryPerEntry(benchmark::State& state) {
+  constexpr std::size_t kEntries = 200'000;
+  const std::string url_base = "https://example.com/some/page/";  // + 10 digits = 40 bytes
+  for (auto _ : state) {
+    const std::size_t before = mallinfo2().uordblks;
+    auto cache = std::make_unique<service::RedirectCache>(kEntries, 2'000'000);
+    std::size_t url_bytes = 0;
+    char digits[16];
+    for (std::size_t i = 0; i < kEntries; ++i) {
+      std::snprintf(digits, sizeof digits, "%010zu", i);
+      service::CacheValue v{service::CacheKind::kRedirect, 301, url_base + digits, 0};
+      url_bytes += v.location.size();
+      const std::string code = core::EncodeBase62(i * 7919 % core::kCodeSpace);
+      cache->Fill(code, std::move(v), cache->Generation(code), 0);
+    }
+    const std::size_t after = mallinfo2().uordblks;
+    state.counters["bytes_per_entry_beyond_url"] =
+        (static_cast<double>(after - before) - static_cast<double>(url_bytes)) / kEntries;
+    state.counters["entries"] = static_cast<double>(cache->size());
+  }
+}
+BENCHMARK(BM_CacheMemoryPerEntry)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 void BM_ClickEnqueue(benchmark::State& state) {
   service::ClickQueue queue(1 << 16);

@@ -46,7 +46,7 @@ ClickDrain::~ClickDrain() { Stop(); }
 void ClickDrain::Start() {
   window_start_ = std::chrono::steady_clock::now();
   thread_ = std::thread([this] {
-    pthread_setname_np(pthread_self(), "kurz-click-drain");
+    pthread_setname_np(pthread_self(), "kurz-clicks");
     Run();
   });
 }

@@ -1,34 +1,59 @@
 #include "service/redirect_cache.hpp"
 
-#include <functional>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 
 namespace kurz::service {
+
+namespace {
+constexpr std::size_t kFirstSlots = 16;
+}
 
 RedirectCache::RedirectCache(std::size_t max_entries, core::Micros negative_ttl)
     : negative_ttl_(negative_ttl), shards_(std::make_unique<std::array<Shard, kShards>>()) {
   // Exactly max_entries in all: the remainder goes to the first shards; 0 turns the cache off.
   for (std::size_t i = 0; i < kShards; ++i) {
-    Shard& shard = (*shards_)[i];
-    shard.capacity = max_entries / kShards + (i < max_entries % kShards ? 1 : 0);
-    shard.map.reserve(std::min<std::size_t>(shard.capacity, 4096));
+    (*shards_)[i].capacity = max_entries / kShards + (i < max_entries % kShards ? 1 : 0);
   }
 }
 
-RedirectCache::~RedirectCache() = default;
+RedirectCache::~RedirectCache() {
+  for (Shard& shard : *shards_) FreeAll(shard);
+}
 
-RedirectCache::Shard& RedirectCache::ShardFor(std::string_view code) const {
-  return (*shards_)[std::hash<std::string_view>{}(code) % kShards];
+std::uint64_t RedirectCache::HashOf(std::string_view code) {
+  // FNV-1a over at most 32 bytes, then a 64-bit finaliser so that low and high bits both mix
+  // (the low bits pick the shard, the high 32 are the tag, the middle the slot).
+  std::uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : code) h = (h ^ c) * 0x100000001b3ULL;
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  return h;
+}
+
+std::size_t RedirectCache::Probe(const Shard& shard, std::string_view code, std::uint32_t tag) {
+  const std::size_t mask = shard.slots.size() - 1;
+  std::size_t i = (static_cast<std::size_t>(tag) * 0x9E3779B1u >> 6) & mask;
+  for (;; i = (i + 1) & mask) {
+    const Node* node = shard.slots[i];
+    if (node == nullptr) return i;
+    if (node->hash == tag && node->code() == code) return i;
+  }
 }
 
 void RedirectCache::Unlink(Shard& shard, Node* node) {
-  if (node->prev)
+  if (node->prev) {
     node->prev->next = node->next;
-  else
+  } else {
     shard.head = node->next;
-  if (node->next)
+  }
+  if (node->next) {
     node->next->prev = node->prev;
-  else
+  } else {
     shard.tail = node->prev;
+  }
   node->prev = node->next = nullptr;
 }
 
@@ -40,59 +65,119 @@ void RedirectCache::PushFront(Shard& shard, Node* node) {
   if (!shard.tail) shard.tail = node;
 }
 
-void RedirectCache::Erase(Shard& shard, Node* node) {
+void RedirectCache::Erase(Shard& shard, std::size_t slot) {
+  Node* node = shard.slots[slot];
   Unlink(shard, node);
-  auto it = shard.map.find(node->code.view());
-  shard.map.erase(it);  // destroys node
+  std::free(node);
+  --shard.size;
+  // Backward-shift deletion keeps linear probing correct without tombstones.
+  const std::size_t mask = shard.slots.size() - 1;
+  std::size_t hole = slot;
+  for (std::size_t i = (slot + 1) & mask; shard.slots[i] != nullptr; i = (i + 1) & mask) {
+    const std::size_t home =
+        (static_cast<std::size_t>(shard.slots[i]->hash) * 0x9E3779B1u >> 6) & mask;
+    // Move the entry into the hole when the hole lies on its probe path (home .. i, cyclic).
+    const bool hole_on_path = ((i - home) & mask) >= ((i - hole) & mask);
+    if (hole_on_path) {
+      shard.slots[hole] = shard.slots[i];
+      hole = i;
+    }
+  }
+  shard.slots[hole] = nullptr;
+}
+
+void RedirectCache::Grow(Shard& shard) {
+  std::vector<Node*> old = std::move(shard.slots);
+  shard.slots.assign(old.empty() ? kFirstSlots : old.size() * 2, nullptr);
+  const std::size_t mask = shard.slots.size() - 1;
+  for (Node* node : old) {
+    if (node == nullptr) continue;
+    std::size_t i = (static_cast<std::size_t>(node->hash) * 0x9E3779B1u >> 6) & mask;
+    while (shard.slots[i] != nullptr) i = (i + 1) & mask;
+    shard.slots[i] = node;
+  }
+}
+
+void RedirectCache::FreeAll(Shard& shard) {
+  for (Node*& node : shard.slots) {
+    std::free(node);
+    node = nullptr;
+  }
+  shard.size = 0;
+  shard.head = shard.tail = nullptr;
 }
 
 std::uint64_t RedirectCache::Generation(std::string_view code) const {
-  Shard& shard = ShardFor(code);
+  Shard& shard = ShardFor(HashOf(code));
   std::lock_guard lock(shard.mutex);
   return shard.generation;
 }
 
 void RedirectCache::Fill(std::string_view code, CacheValue value, std::uint64_t generation,
                          core::Micros now) {
-  if (code.size() > core::kMaxCodeLength) return;
-  Shard& shard = ShardFor(code);
+  if (code.empty() || code.size() > core::kMaxCodeLength) return;
+  const std::uint64_t hash = HashOf(code);
+  const auto tag = static_cast<std::uint32_t>(hash >> 32);
+  Shard& shard = ShardFor(hash);
+
+  // Build the entry outside the lock.
+  const std::size_t location_size = value.kind == CacheKind::kRedirect ? value.location.size() : 0;
+  auto* node = static_cast<Node*>(std::malloc(sizeof(Node) + code.size() + location_size));
+  if (node == nullptr) return;  // no memory: simply do not cache
+  node->prev = node->next = nullptr;
+  node->until = value.kind == CacheKind::kNotFound ? now + negative_ttl_ : value.expires_at;
+  node->hash = tag;
+  node->location_size = static_cast<std::uint32_t>(location_size);
+  node->status = value.status;
+  node->kind = value.kind;
+  node->code_size = static_cast<std::uint8_t>(code.size());
+  node->referenced = false;
+  char* data = reinterpret_cast<char*>(node + 1);
+  std::memcpy(data, code.data(), code.size());
+  if (location_size) std::memcpy(data + code.size(), value.location.data(), location_size);
+
   std::lock_guard lock(shard.mutex);
-  if (shard.capacity == 0) return;
-  if (shard.generation != generation) return;  // something changed since the caller's read
-  if (auto it = shard.map.find(code); it != shard.map.end()) Erase(shard, it->second.get());
-  auto node = std::make_unique<Node>();
-  node->code.Assign(code);
-  node->value = std::move(value);
-  if (node->value.kind == CacheKind::kNotFound) node->negative_until = now + negative_ttl_;
-  Node* raw = node.get();
-  shard.map.emplace(raw->code.view(), std::move(node));
-  PushFront(shard, raw);
+  if (shard.capacity == 0 || shard.generation != generation) {
+    // Turned off, or something changed since the caller's read.
+    std::free(node);
+    return;
+  }
+  if (!shard.slots.empty()) {
+    const std::size_t existing = Probe(shard, code, tag);
+    if (shard.slots[existing] != nullptr) Erase(shard, existing);
+  }
   // CLOCK: entries hit since the hand last passed get a second chance at the front.
-  while (shard.map.size() > shard.capacity && shard.tail) {
+  while (shard.size >= shard.capacity && shard.tail) {
     Node* victim = shard.tail;
-    if (victim->referenced && victim != raw) {
+    if (victim->referenced) {
       victim->referenced = false;
       Unlink(shard, victim);
       PushFront(shard, victim);
       continue;
     }
-    Erase(shard, victim);
+    Erase(shard, Probe(shard, victim->code(), victim->hash));
   }
+  if ((shard.size + 1) * 4 > shard.slots.size() * 3) Grow(shard);
+  shard.slots[Probe(shard, code, tag)] = node;
+  ++shard.size;
+  PushFront(shard, node);
 }
 
 void RedirectCache::Invalidate(std::string_view code) {
-  Shard& shard = ShardFor(code);
+  const std::uint64_t hash = HashOf(code);
+  Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mutex);
   ++shard.generation;
-  if (auto it = shard.map.find(code); it != shard.map.end()) Erase(shard, it->second.get());
+  if (shard.slots.empty()) return;
+  const std::size_t slot = Probe(shard, code, static_cast<std::uint32_t>(hash >> 32));
+  if (shard.slots[slot] != nullptr) Erase(shard, slot);
 }
 
 void RedirectCache::Clear() {
   for (Shard& shard : *shards_) {
     std::lock_guard lock(shard.mutex);
     ++shard.generation;
-    shard.map.clear();
-    shard.head = shard.tail = nullptr;
+    FreeAll(shard);
   }
 }
 
@@ -100,7 +185,7 @@ std::size_t RedirectCache::size() const {
   std::size_t total = 0;
   for (const Shard& shard : *shards_) {
     std::lock_guard lock(shard.mutex);
-    total += shard.map.size();
+    total += shard.size;
   }
   return total;
 }

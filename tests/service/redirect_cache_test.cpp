@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <map>
 #include <optional>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -296,6 +298,37 @@ TEST(RedirectCacheTest, ConcurrentReadersAndWritersStayConsistent) {
   for (std::thread& t : threads) t.join();
   EXPECT_FALSE(wrong.load());
   EXPECT_LE(cache.size(), 256u + 64u);  // see NeverHoldsMoreThanMaxEntries for the exact bound
+}
+
+TEST(RedirectCacheTest, RandomFillsAndInvalidationsMatchAReferenceMap) {
+  // Exercises the open-addressing table (growth, backward-shift deletion) against std::map,
+  // with room for everything so that nothing is evicted.
+  RedirectCache cache(100'000, kNegativeTtl);
+  std::map<std::string, std::string> reference;
+  std::mt19937 rng(7);
+  for (int op = 0; op < 60'000; ++op) {
+    const std::string code = "c" + std::to_string(rng() % 5'000);
+    if (rng() % 3 == 0) {
+      cache.Invalidate(code);
+      reference.erase(code);
+    } else {
+      const std::string location = "https://example.com/" + code + "/" + std::to_string(op);
+      cache.Fill(code, Redirect(location), cache.Generation(code), kT0);
+      reference[code] = location;
+    }
+  }
+  EXPECT_EQ(cache.size(), reference.size());
+  for (int i = 0; i < 5'000; ++i) {
+    const std::string code = "c" + std::to_string(i);
+    auto seen = Get(cache, code);
+    auto it = reference.find(code);
+    if (it == reference.end()) {
+      EXPECT_FALSE(seen) << code << " was invalidated but is still cached";
+    } else {
+      ASSERT_TRUE(seen) << code << " is missing";
+      EXPECT_EQ(seen->location, it->second);
+    }
+  }
 }
 
 }  // namespace

@@ -334,25 +334,14 @@ core::Result<std::int64_t> RequiredId(const Flags& flags, const std::string& nam
 core::Result<core::Permissions> ParsePermissionList(const std::string& text) {
   core::Permissions perms = 0;
   std::size_t start = 0;
-  while (start <= text.size()) {
+  for (;;) {
     const auto comma = text.find(',', start);
-    const std::string p = text.substr(start, comma - start);
-    if (p == "create")
-      perms |= core::kPermCreate;
-    else if (p == "read")
-      perms |= core::kPermRead;
-    else if (p == "delete")
-      perms |= core::kPermDelete;
-    else if (p == "admin")
-      perms |= core::kPermAdmin;
-    else {
-      return core::Fail(core::ErrorCode::kInvalidArgument,
-                        "unknown permission '" + p + "' (known: create, read, delete, admin)");
-    }
-    if (comma == std::string::npos) break;
+    auto p = core::ParsePermission(std::string_view(text).substr(start, comma - start));
+    if (!p) return std::unexpected(p.error());
+    perms |= *p;
+    if (comma == std::string::npos) return perms;
     start = comma + 1;
   }
-  return perms;
 }
 
 int Keys(int argc, char** argv) {

@@ -12,4 +12,26 @@ std::string_view ToString(UserStatus s) {
   return "suspended";  // unreachable; fail closed
 }
 
+std::string_view PermissionName(Permission p) {
+  switch (p) {
+    case kPermCreate:
+      return "create";
+    case kPermRead:
+      return "read";
+    case kPermDelete:
+      return "delete";
+    case kPermAdmin:
+      return "admin";
+  }
+  return "?";
+}
+
+Result<Permission> ParsePermission(std::string_view name) {
+  for (Permission p : kEveryPermission) {
+    if (PermissionName(p) == name) return p;
+  }
+  return Fail(ErrorCode::kInvalidArgument, "unknown permission '" + std::string(name) +
+                                               "' (known: create, read, delete, admin)");
+}
+
 }  // namespace kurz::core

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/error.hpp"
 #include "core/time.hpp"
 
 namespace kurz::core {
@@ -28,6 +29,12 @@ enum Permission : std::uint8_t {
   kPermAdmin = 8,
 };
 using Permissions = std::uint8_t;
+constexpr Permission kEveryPermission[] = {kPermCreate, kPermRead, kPermDelete, kPermAdmin};
+
+// "create", "read", "delete", "admin".
+std::string_view PermissionName(Permission p);
+// invalid_argument naming the known ones for anything else.
+Result<Permission> ParsePermission(std::string_view name);
 constexpr Permissions kDefaultUserPermissions = kPermCreate | kPermRead | kPermDelete;
 constexpr Permissions kAllPermissions = kDefaultUserPermissions | kPermAdmin;
 

@@ -108,24 +108,10 @@ std::string ErrorBody(std::string_view code, std::string_view message) {
   return body.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-std::string PermissionName(core::Permission p) {
-  switch (p) {
-    case core::kPermCreate:
-      return "create";
-    case core::kPermRead:
-      return "read";
-    case core::kPermDelete:
-      return "delete";
-    case core::kPermAdmin:
-      return "admin";
-  }
-  return "?";
-}
-
 Json PermissionsJson(core::Permissions perms) {
   Json out = Json::array();
-  for (auto p : {core::kPermCreate, core::kPermRead, core::kPermDelete, core::kPermAdmin}) {
-    if (perms & p) out.push_back(PermissionName(p));
+  for (core::Permission p : core::kEveryPermission) {
+    if (perms & p) out.push_back(core::PermissionName(p));
   }
   return out;
 }
@@ -719,9 +705,11 @@ Response Api::Impl::RunApi(const RouteMatch& m, const Request& req, Reply& reply
   }
 
   if (m.needs != 0 && !who->Has(static_cast<core::Permission>(m.needs))) {
-    return reply.Error(403, "forbidden",
-                       "this API key lacks the '" +
-                           PermissionName(static_cast<core::Permission>(m.needs)) + "' permission");
+    return reply.Error(
+        403, "forbidden",
+        "this API key lacks the '" +
+            std::string(core::PermissionName(static_cast<core::Permission>(m.needs))) +
+            "' permission");
   }
   if (req.method == Method::kPost || req.method == Method::kPatch) {
     const std::string_view type = req.content_type.substr(0, req.content_type.find(';'));
@@ -794,30 +782,14 @@ std::optional<ApiError> RejectUnknownFields(const Json& body,
 }
 
 std::expected<core::Permissions, ApiError> ParsePermissions(const Json& value) {
-  if (!value.is_array()) {
-    return std::unexpected(
-        ApiError{400, "invalid_argument", "permissions must be an array of strings"});
-  }
+  const ApiError not_strings{400, "invalid_argument", "permissions must be an array of strings"};
+  if (!value.is_array()) return std::unexpected(not_strings);
   core::Permissions perms = 0;
   for (const Json& p : value) {
-    if (!p.is_string()) {
-      return std::unexpected(
-          ApiError{400, "invalid_argument", "permissions must be an array of strings"});
-    }
-    const std::string& s = p.get_ref<const std::string&>();
-    if (s == "create")
-      perms |= core::kPermCreate;
-    else if (s == "read")
-      perms |= core::kPermRead;
-    else if (s == "delete")
-      perms |= core::kPermDelete;
-    else if (s == "admin")
-      perms |= core::kPermAdmin;
-    else {
-      return std::unexpected(
-          ApiError{400, "invalid_argument",
-                   "unknown permission '" + s + "' (known: create, read, delete, admin)"});
-    }
+    if (!p.is_string()) return std::unexpected(not_strings);
+    auto parsed = core::ParsePermission(p.get_ref<const std::string&>());
+    if (!parsed) return std::unexpected(ApiError{400, "invalid_argument", parsed.error().detail});
+    perms |= *parsed;
   }
   return perms;
 }

@@ -55,20 +55,21 @@ TEST_F(CliTest, UsersAndKeysMadeOnTheCommandLineWorkOverHttp) {
   EXPECT_NE(list.out.find("cli@example.com"), std::string::npos) << list.out;
   EXPECT_NE(list.out.find("pro"), std::string::npos) << list.out;
 
-  RunResult key = Run({"keys", "create", "--user", "1", "--name", "ci", "--permissions",
-                       "create,read"});
+  RunResult key =
+      Run({"keys", "create", "--user", "1", "--name", "ci", "--permissions", "create,read"});
   ASSERT_TRUE(key.status.Success()) << key.err;
   const std::string read_key = KeyIn(key.out);
 
-  KurzProcess server(KurzBinary(), {"serve", "--listen", "127.0.0.1:0", "--data", data_.path().string()});
+  KurzProcess server(KurzBinary(),
+                     {"serve", "--listen", "127.0.0.1:0", "--data", data_.path().string()});
   ASSERT_TRUE(server.Start()) << server.Stderr();
   const auto created =
       Call(server.port(), "POST", "/v1/urls",
-              {{"Authorization", "Bearer " + user_key}, {"Content-Type", "application/json"}},
-              R"({"url":"https://example.com/from-cli-user"})");
+           {{"Authorization", "Bearer " + user_key}, {"Content-Type", "application/json"}},
+           R"({"url":"https://example.com/from-cli-user"})");
   EXPECT_EQ(created.status, 201) << created.body;
   const auto forbidden = Call(server.port(), "DELETE", "/v1/urls/whatever",
-                                 {{"Authorization", "Bearer " + read_key}}, "");
+                              {{"Authorization", "Bearer " + read_key}}, "");
   EXPECT_EQ(forbidden.status, 403) << "a key without delete must be refused: " << forbidden.body;
 }
 
@@ -85,18 +86,16 @@ TEST_F(CliTest, RevokedAndSuspendedOnTheCommandLineStopWorking) {
   ASSERT_TRUE(suspend.status.Success()) << suspend.err;
   EXPECT_NE(suspend.out.find("suspended"), std::string::npos) << suspend.out;
 
-  KurzProcess server(KurzBinary(), {"serve", "--listen", "127.0.0.1:0", "--data", data_.path().string()});
+  KurzProcess server(KurzBinary(),
+                     {"serve", "--listen", "127.0.0.1:0", "--data", data_.path().string()});
   ASSERT_TRUE(server.Start()) << server.Stderr();
-  EXPECT_EQ(Call(server.port(), "GET", "/v1/urls", {{"Authorization", "Bearer " + key}}, "")
-                .status,
+  EXPECT_EQ(Call(server.port(), "GET", "/v1/urls", {{"Authorization", "Bearer " + key}}, "").status,
             401);
   ASSERT_TRUE(Run({"users", "activate", "1"}).status.Success());
-  EXPECT_EQ(Call(server.port(), "GET", "/v1/urls", {{"Authorization", "Bearer " + key}}, "")
-                .status,
+  EXPECT_EQ(Call(server.port(), "GET", "/v1/urls", {{"Authorization", "Bearer " + key}}, "").status,
             200);
   ASSERT_TRUE(Run({"keys", "revoke", "1", "--user", "1"}).status.Success());
-  EXPECT_EQ(Call(server.port(), "GET", "/v1/urls", {{"Authorization", "Bearer " + key}}, "")
-                .status,
+  EXPECT_EQ(Call(server.port(), "GET", "/v1/urls", {{"Authorization", "Bearer " + key}}, "").status,
             401);
 }
 

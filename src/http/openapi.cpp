@@ -899,13 +899,13 @@ std::string_view OpenApiJson() {
    "Permission": {"type": "string", "enum": ["create", "read", "delete", "admin"]},
    "ApiKeyCreate": {
     "type": "object",
-    "required": ["name", "permissions"],
+    "additionalProperties": false,
     "properties": {
-     "name": {"type": "string", "minLength": 1},
+     "name": {"type": "string", "maxLength": 100, "default": ""},
      "permissions": {
       "type": "array",
+      "description": "Defaults to create, read and delete (those the caller holds). A key can grant only permissions its creator holds (403 otherwise).",
       "items": {"$ref": "#/components/schemas/Permission"},
-      "minItems": 1,
       "uniqueItems": true,
       "example": ["create", "read", "delete"]
      }

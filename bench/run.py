@@ -209,6 +209,34 @@ http {{
     die("nginx did not start: " + open(os.path.join(prefix, "logs", "stderr.log")).read())
 
 
+DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def bulk_code(i):
+    out = []
+    for _ in range(7):
+        i, d = divmod(i, 62)
+        out.append(DIGITS[d])
+    return "b" + "".join(reversed(out))
+
+
+def bulk_load(db_path, n):
+    """Writes n custom links (codes from bulk_code) straight into kurz's SQLite database, as
+    user 1, in one transaction: loading millions through the API would take most of an hour."""
+    import sqlite3
+    con = sqlite3.connect(db_path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    now = int(time.time() * 1e6)
+    rows = ((bulk_code(i), f"https://example.com/bulk/{i}", 1, now + i) for i in range(n))
+    with con:
+        con.executemany(
+            "INSERT INTO urls (short_code, original_url, user_id, created_at, updated_at,"
+            " is_custom, redirect_type) VALUES (?, ?, ?, ?, 0, 1, 301)", rows)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+
+
 def fmt(r, threads=False):
     text = (f"{r['rps']:>10.0f} {r['p50']:>8.3f} {r['p99']:>8.3f} {r['cpu_us']:>8.2f}"
             + (f"  non-3xx={r['non2xx']}" if r["non2xx"] else ""))
@@ -224,6 +252,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=2, help="A B pairs per configuration")
     ap.add_argument("--kurz", default=os.path.join(ROOT, "build/release/src/app/kurz"))
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--bulk", type=int, default=0,
+                    help="also write this many links straight into SQLite (e.g. 10000000) and "
+                         "measure uniform random redirects over all of them")
     ap.add_argument("--miss-cache", type=int, default=10_000,
                     help="cache size for the miss-path run (0 skips it)")
     args = ap.parse_args()
@@ -316,6 +347,20 @@ def main():
               f"default threads)")
         print(f"{'':<28} {'kurz':<6} {fmt(miss, threads=True)}")
         print(f"{'':<28} {'ratio':<6} {miss['rps'] / cached_rps:>10.2f}   (miss path / cached)")
+    if args.bulk:
+        t0 = time.time()
+        bulk_load(os.path.join(data, "kurz.db"), args.bulk)
+        print(f"\nuniform random over {args.bulk:,} more links (written to SQLite in "
+              f"{time.time() - t0:.0f} s), default threads and cache size")
+        kurz = Kurz(args.kurz, data, 0)
+        env = {"KURZ_BENCH_BULK": str(args.bulk)}
+        run_wrk(kurz.url, f"{lua}/bulk.lua", 64, 5, kurz.proc.pid, env)
+        bulk = run_wrk(kurz.url, f"{lua}/bulk.lua", 64, args.duration, kurz.proc.pid, env)
+        kurz.stop()
+        cached = [r for s_, r in results["default threads / auto"] if s_ == "kurz"]
+        cached_rps = sum(r["rps"] for r in cached) / len(cached)
+        print(f"{'':<28} {'kurz':<6} {fmt(bulk, threads=True)}")
+        print(f"{'':<28} {'ratio':<6} {bulk['rps'] / cached_rps:>10.2f}   (uniform over all / cached)")
     if args.keep:
         print(f"\nfiles kept in {work}")
     else:

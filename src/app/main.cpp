@@ -207,6 +207,7 @@ int Serve(int argc, char** argv) {
   service::ClickDrain drain(clicks, *backends->click_log, clock, *ip_secret, process_id,
                             service::ClickDrain::Options{});
   http::WorkerPool workers(config->workers, 10'000);
+  http::WorkerPool lookups(threads, 10'000, "kurz-lookup");
 
   // The base URL needs the bound port when --listen asked for port 0, so bind first.
   std::unique_ptr<http::Api> api;
@@ -260,6 +261,7 @@ int Serve(int argc, char** argv) {
                        "Click events given up on at shutdown because storing kept failing.",
                        static_cast<double>(drain.lost()));
   };
+  deps.lookups = &lookups;
   api = std::make_unique<http::Api>(std::move(deps), api_options, threads);
   handler.api = api.get();
 
@@ -278,8 +280,9 @@ int Serve(int argc, char** argv) {
   std::fflush(stdout);
 
   server.Run();
-  workers.Stop();  // finishes deferred requests already queued
-  drain.Stop();    // stores every click still queued
+  lookups.Stop();  // finishes deferred requests already queued
+  workers.Stop();
+  drain.Stop();  // stores every click still queued
   if (signal_thread.joinable()) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);  // wakes sigwait if Run ended alone
     signal_thread.join();

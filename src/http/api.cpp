@@ -607,6 +607,7 @@ void Api::Impl::Redirect(const Request& req, Responder& res) {
 
 void Api::Impl::Defer(Route route, const Request& req, Responder& res, std::string_view request_id,
                       std::function<Response(const Request&, Reply&)> work) {
+  WorkerPool& pool = route == Route::kRedirect && d_.lookups ? *d_.lookups : d_.workers;
   const std::int64_t start = MonotonicMicros();
   auto deferred = std::make_shared<DeferredResponder>(res.Defer());
   auto task = [this, route, start, req, deferred, id = std::string(request_id),
@@ -623,7 +624,7 @@ void Api::Impl::Defer(Route route, const Request& req, Responder& res, std::stri
     d_.metrics_sink.Record(route, out.status, MonotonicMicros() - start);
     deferred->Send(std::move(out));
   };
-  if (!d_.workers.Submit(task)) {
+  if (!pool.Submit(task)) {
     Reply reply{std::string(request_id)};
     Response out = reply.Error(503, "unavailable", "the server is overloaded; retry shortly");
     d_.metrics_sink.Record(route, 503, MonotonicMicros() - start);

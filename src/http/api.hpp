@@ -40,6 +40,10 @@ struct ApiDeps {
   WorkerPool& workers;
   std::vector<ReadinessCheck> readiness;
   std::function<void(std::string&)> extra_metrics;  // appends more Prometheus text
+  // Threads for redirect cache misses (short database reads); null: the workers. Kept apart
+  // from `workers`, whose threads may wait on group commits, and sized to the cores, since more
+  // threads than cores only add switching to a read-bound path.
+  WorkerPool* lookups = nullptr;
 };
 
 // The HTTP face of kurz: routing, request ids, authentication, rate limits, the redirect path

@@ -4,10 +4,11 @@
 
 namespace kurz::http {
 
-WorkerPool::WorkerPool(int threads, std::size_t max_queue) : max_queue_(max_queue) {
+WorkerPool::WorkerPool(int threads, std::size_t max_queue, const char* thread_name)
+    : max_queue_(max_queue) {
   for (int i = 0; i < (threads < 1 ? 1 : threads); ++i) {
-    threads_.emplace_back([this] {
-      pthread_setname_np(pthread_self(), "kurz-worker");
+    threads_.emplace_back([this, thread_name] {
+      pthread_setname_np(pthread_self(), thread_name);
       Run();
     });
   }

@@ -14,7 +14,7 @@ namespace kurz::http {
 // when `max_queue` tasks wait, Submit refuses, and the caller answers 503 instead of piling up.
 class WorkerPool {
  public:
-  WorkerPool(int threads, std::size_t max_queue);
+  WorkerPool(int threads, std::size_t max_queue, const char* thread_name = "kurz-worker");
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

@@ -113,12 +113,24 @@ def parse_wrk(out):
             "socket_errors": errors.group(1) if errors else ""}
 
 
-def run_wrk(url, script, connections, duration, pid, env=None):
+def clicks_pending(base):
+    with urllib.request.urlopen(f"{base}/metrics") as r:
+        text = r.read().decode()
+    m = re.search(r"^kurz_click_events_pending (\S+)", text, re.M)
+    q = re.search(r"^kurz_click_queue_depth (\S+)", text, re.M)
+    return (float(m.group(1)) if m else 0) + (float(q.group(1)) if q else 0)
+
+
+def run_wrk(url, script, connections, duration, pid, env=None, settle=None):
+    """Runs wrk; CPU is read after `settle()` returns, so that work the server does after the
+    last response because of the run (storing its clicks) is counted in the run."""
     cpu0 = tree_cpu_seconds(pid)
     threads0 = thread_cpu(pid)
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--latency",
                           "-s", script, url], capture_output=True, text=True,
                          env={**os.environ, **(env or {})}, check=True).stdout
+    if settle:
+        settle()
     cpu1 = tree_cpu_seconds(pid)
     threads1 = thread_cpu(pid)
     r = parse_wrk(out)
@@ -144,6 +156,12 @@ class Kurz:
         if "listening on" not in line:
             die(f"kurz did not start: {line!r}")
         self.url = f"http://127.0.0.1:{self.port}"
+
+    def settle(self, timeout=20):
+        """Waits until every click of the run is stored (the drain's window closes within 10 s)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline and clicks_pending(self.url) > 0:
+            time.sleep(0.2)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
@@ -307,12 +325,13 @@ def main():
         env = {"KURZ_BENCH_CODES": codes_file}
         # Warm-up: random picks for long enough that (nearly) every code has been read once
         # into kurz's cache (about five picks per code), and nginx's map.
-        run_wrk(kurz.url, f"{lua}/redirect.lua", 64, max(3, 5 * len(codes) // 60_000), kurz.proc.pid, env)
+        run_wrk(kurz.url, f"{lua}/redirect.lua", 64, max(3, 5 * len(codes) // 60_000),
+                kurz.proc.pid, env, kurz.settle)
         run_wrk(nginx_url, f"{lua}/redirect.lua", 64, 2, nginx.pid, env)
         rows = []
         for _ in range(args.rounds):
             rows.append(("kurz", run_wrk(kurz.url, f"{lua}/redirect.lua", 64, args.duration,
-                                         kurz.proc.pid, env)))
+                                         kurz.proc.pid, env, kurz.settle)))
             rows.append(("nginx", run_wrk(nginx_url, f"{lua}/redirect.lua", 64, args.duration,
                                           nginx.pid, env)))
         kurz.stop()
@@ -325,8 +344,9 @@ def main():
         # Mostly L1 misses: a cache far smaller than the links, so most redirects read SQLite.
         kurz = Kurz(args.kurz, data, 0, args.miss_cache)
         env = {"KURZ_BENCH_CODES": codes_file}
-        run_wrk(kurz.url, f"{lua}/redirect.lua", 64, 3, kurz.proc.pid, env)
-        miss = run_wrk(kurz.url, f"{lua}/redirect.lua", 64, args.duration, kurz.proc.pid, env)
+        run_wrk(kurz.url, f"{lua}/redirect.lua", 64, 3, kurz.proc.pid, env, kurz.settle)
+        miss = run_wrk(kurz.url, f"{lua}/redirect.lua", 64, args.duration, kurz.proc.pid, env,
+                       kurz.settle)
         kurz.stop()
 
     print("\ncached redirects, random codes (GET /{code} → 301), A B A B")
@@ -354,8 +374,9 @@ def main():
               f"{time.time() - t0:.0f} s), default threads and cache size")
         kurz = Kurz(args.kurz, data, 0)
         env = {"KURZ_BENCH_BULK": str(args.bulk)}
-        run_wrk(kurz.url, f"{lua}/bulk.lua", 64, 5, kurz.proc.pid, env)
-        bulk = run_wrk(kurz.url, f"{lua}/bulk.lua", 64, args.duration, kurz.proc.pid, env)
+        run_wrk(kurz.url, f"{lua}/bulk.lua", 64, 5, kurz.proc.pid, env, kurz.settle)
+        bulk = run_wrk(kurz.url, f"{lua}/bulk.lua", 64, args.duration, kurz.proc.pid, env,
+                       kurz.settle)
         kurz.stop()
         cached = [r for s_, r in results["default threads / auto"] if s_ == "kurz"]
         cached_rps = sum(r["rps"] for r in cached) / len(cached)

@@ -299,6 +299,16 @@ class Reply {
     return Error(ApiError{status, code, std::move(message)});
   }
   Response Empty(int status) { return Base(status); }
+  // A redirect: cacheable by edges for 301 (the seed's CDN TTL), never for 302/307.
+  Response Redirect(int status, std::string location) {
+    Response r;
+    r.status = status;
+    r.headers.emplace_back("X-Request-Id", request_id_);
+    r.headers.emplace_back("Location", std::move(location));
+    r.headers.emplace_back("Cache-Control",
+                           status == 301 ? "public, max-age=3600" : "private, max-age=0");
+    return r;
+  }
 
  private:
   Response Base(int status) {
@@ -585,11 +595,7 @@ void Api::Impl::Redirect(const Request& req, Responder& res) {
       if (value->expires_at != 0 && value->expires_at <= when) {
         value->kind = service::CacheKind::kGone;
       } else {
-        Response out = reply.Empty(value->status);
-        out.headers.pop_back();  // redirects carry their own Cache-Control
-        out.headers.emplace_back("Location", value->location);
-        out.headers.emplace_back(
-            "Cache-Control", value->status == 301 ? "public, max-age=3600" : "private, max-age=0");
+        Response out = reply.Redirect(value->status, std::move(value->location));
         RecordClick(r, c, when);
         return out;
       }

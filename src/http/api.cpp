@@ -399,6 +399,7 @@ class Api::Impl {
   std::vector<LoopState> loops_;
   char id_prefix_[17] = {};
   std::atomic<std::uint64_t> protocol_errors_{0};
+  std::atomic<std::uint64_t> backend_errors_{0};
 };
 
 Api::Api(ApiDeps deps, ApiOptions options, int loops)
@@ -627,6 +628,10 @@ void Api::Impl::Defer(Route route, const Request& req, Responder& res, std::stri
                    req.path.data(), e.what());
       out = reply.Error(500, "internal", "internal error");
     }
+    // 500 and 503 from inside a task come from a failing backend (or a bug), never from input.
+    if (out.status == 500 || out.status == 503) {
+      backend_errors_.fetch_add(1, std::memory_order_relaxed);
+    }
     d_.metrics_sink.Record(route, out.status, MonotonicMicros() - start);
     deferred->Send(std::move(out));
   };
@@ -673,6 +678,9 @@ std::string Api::Impl::RenderMetrics() const {
                static_cast<double>(d_.clicks.depth()));
   AppendMetric(out, "kurz_click_queue_capacity", "gauge", "Capacity of the click queue.",
                static_cast<double>(d_.clicks.capacity()));
+  AppendMetric(out, "kurz_backend_errors_total", "counter",
+               "Requests answered 500 or 503 because a backend (the database) failed.",
+               static_cast<double>(backend_errors_.load(std::memory_order_relaxed)));
   AppendMetric(out, "kurz_worker_queue_depth", "gauge", "Tasks waiting for a worker thread.",
                static_cast<double>(d_.workers.queued()));
   if (d_.extra_metrics) d_.extra_metrics(out);

@@ -66,7 +66,14 @@ TEST_F(OperationsTest, MetricsInPrometheusTextFormat) {
   EXPECT_NE(reply.body.find("# TYPE kurz_http_requests_total counter"), std::string::npos)
       << reply.body;
   EXPECT_GT(SampleSum(reply.body, "kurz_http_requests_total"), 0) << reply.body;
-  EXPECT_GE(SampleSum(reply.body, "kurz_click_events_dropped_total"), 0) << reply.body;
+  // The counters operators alert on are there, and zero after healthy traffic.
+  for (const char* name : {"kurz_click_events_dropped_total", "kurz_backend_errors_total",
+                           "kurz_click_events_lost_total"}) {
+    EXPECT_NE(reply.body.find(std::string("\n") + name + " "), std::string::npos)
+        << name << " missing:\n"
+        << reply.body;
+    EXPECT_EQ(SampleSum(reply.body, name), 0) << name;
+  }
 
   // Every sample line is "name[{labels}] value".
   const std::regex sample(R"re(^[a-zA-Z_:][a-zA-Z0-9_:]*(\{.*\})? [-+0-9.eEInfa]+( [0-9]+)?$)re");

@@ -1,0 +1,89 @@
+#include "adapters/geoip/maxmind_locator.hpp"
+
+#include <maxminddb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+namespace kurz::adapters::geoip {
+namespace {
+
+// ::ffff:a.b.c.d, the form kurz stores IPv4 clients in.
+bool IsIpv4Mapped(const std::array<std::uint8_t, 16>& ip) {
+  return std::all_of(ip.begin(), ip.begin() + 10, [](std::uint8_t b) { return b == 0; }) &&
+         ip[10] == 0xff && ip[11] == 0xff;
+}
+
+// The UTF-8 string at `path` in `entry`, or empty when it is missing or not a string.
+std::string StringAt(MMDB_entry_s& entry, const char* const* path) {
+  MMDB_entry_data_s data{};
+  if (MMDB_aget_value(&entry, &data, path) != MMDB_SUCCESS || !data.has_data ||
+      data.type != MMDB_DATA_TYPE_UTF8_STRING) {
+    return {};
+  }
+  return std::string(data.utf8_string, data.data_size);
+}
+
+bool IsCountryCode(const std::string& code) {
+  return code.size() == 2 &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+}  // namespace
+
+core::Result<std::unique_ptr<MaxMindLocator>> MaxMindLocator::Open(const std::string& mmdb_path) {
+  auto db = std::make_unique<MMDB_s>();
+  errno = 0;
+  const int status = MMDB_open(mmdb_path.c_str(), MMDB_MODE_MMAP, db.get());
+  if (status != MMDB_SUCCESS) {
+    const int open_errno = errno;
+    std::string detail = "cannot open GeoIP database '" + mmdb_path + "': " + MMDB_strerror(status);
+    if ((status == MMDB_FILE_OPEN_ERROR || status == MMDB_IO_ERROR) && open_errno != 0) {
+      detail += std::string(" (") + std::strerror(open_errno) + ")";
+    }
+    const bool missing = status == MMDB_FILE_OPEN_ERROR && open_errno == ENOENT;
+    return core::Fail(missing ? core::ErrorCode::kNotFound : core::ErrorCode::kInvalidArgument,
+                      std::move(detail));
+  }
+  return std::unique_ptr<MaxMindLocator>(new MaxMindLocator(std::move(db)));
+}
+
+MaxMindLocator::MaxMindLocator(std::unique_ptr<MMDB_s> db) : db_(std::move(db)) {}
+
+MaxMindLocator::~MaxMindLocator() { MMDB_close(db_.get()); }
+
+ports::GeoInfo MaxMindLocator::Locate(const std::array<std::uint8_t, 16>& ip) const {
+  sockaddr_in v4{};
+  sockaddr_in6 v6{};
+  const sockaddr* address = nullptr;
+  if (IsIpv4Mapped(ip)) {
+    v4.sin_family = AF_INET;
+    std::memcpy(&v4.sin_addr, ip.data() + 12, 4);
+    address = reinterpret_cast<const sockaddr*>(&v4);
+  } else {
+    v6.sin6_family = AF_INET6;
+    std::memcpy(&v6.sin6_addr, ip.data(), 16);
+    address = reinterpret_cast<const sockaddr*>(&v6);
+  }
+
+  ports::GeoInfo info;
+  int mmdb_error = MMDB_SUCCESS;
+  MMDB_lookup_result_s result = MMDB_lookup_sockaddr(db_.get(), address, &mmdb_error);
+  // An IPv6 address in an IPv4-only database is an error here, not a miss; both mean unknown.
+  if (mmdb_error != MMDB_SUCCESS || !result.found_entry) return info;
+
+  static constexpr const char* kCountry[] = {"country", "iso_code", nullptr};
+  static constexpr const char* kRegisteredCountry[] = {"registered_country", "iso_code", nullptr};
+  static constexpr const char* kCity[] = {"city", "names", "en", nullptr};
+  std::string country = StringAt(result.entry, kCountry);
+  if (!IsCountryCode(country)) country = StringAt(result.entry, kRegisteredCountry);
+  if (IsCountryCode(country)) info.country = std::move(country);
+  info.city = StringAt(result.entry, kCity);
+  return info;
+}
+
+}  // namespace kurz::adapters::geoip

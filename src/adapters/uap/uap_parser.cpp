@@ -9,6 +9,7 @@
 #include <exception>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace kurz::adapters::uap {
 
@@ -39,15 +40,15 @@ struct SectionSpec {
   const char* name;
   std::array<const char*, kMaxFields> fields;
 };
-constexpr SectionSpec kUaSection{"user_agent_parsers",
-                             {"family_replacement", "v1_replacement", "v2_replacement",
-                              "v3_replacement", nullptr}};
+constexpr SectionSpec kUaSection{
+    "user_agent_parsers",
+    {"family_replacement", "v1_replacement", "v2_replacement", "v3_replacement", nullptr}};
 constexpr SectionSpec kOsSection{"os_parsers",
-                             {"os_replacement", "os_v1_replacement", "os_v2_replacement",
-                              "os_v3_replacement", "os_v4_replacement"}};
+                                 {"os_replacement", "os_v1_replacement", "os_v2_replacement",
+                                  "os_v3_replacement", "os_v4_replacement"}};
 constexpr SectionSpec kDeviceSection{
-    "device_parsers", {"device_replacement", "brand_replacement", "model_replacement", nullptr,
-                       nullptr}};
+    "device_parsers",
+    {"device_replacement", "brand_replacement", "model_replacement", nullptr, nullptr}};
 
 std::string_view Trim(std::string_view s) {
   constexpr std::string_view kSpace = " \t\r\n";
@@ -127,7 +128,8 @@ std::unique_ptr<UapParser::Section> LoadSection(const YAML::Node& root, const Se
     UapParser::Rule rule;
     rule.re = std::make_unique<re2::RE2>(pattern, options);
     if (!rule.re->ok()) {
-      rejected.push_back(std::string(section.name) + ": " + pattern + " (" + rule.re->error() + ")");
+      rejected.push_back(std::string(section.name) + ": " + pattern + " (" + rule.re->error() +
+                         ")");
       continue;
     }
     rule.groups = rule.re->NumberOfCapturingGroups();
@@ -159,10 +161,9 @@ bool Contains(std::string_view haystack, std::string_view needle) {
 }
 
 bool ContainsNoCase(std::string_view haystack, std::string_view lower_needle) {
-  const auto it = std::search(haystack.begin(), haystack.end(), lower_needle.begin(),
-                              lower_needle.end(), [](char a, char b) {
-                                return (a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) == b;
-                              });
+  const auto it =
+      std::search(haystack.begin(), haystack.end(), lower_needle.begin(), lower_needle.end(),
+                  [](char a, char b) { return (a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) == b; });
   return it != haystack.end();
 }
 
@@ -173,18 +174,74 @@ bool OneOf(std::string_view value, std::initializer_list<std::string_view> set) 
 // Link-preview, scanner and crawler fetchers that uap does not class as "Spider" (lowercase,
 // matched case-insensitively as substrings).
 constexpr std::string_view kFetchers[] = {
-    "slackbot", "slack-imgproxy", "facebookexternalhit", "facebookcatalog", "facebot",
-    "twitterbot", "whatsapp", "discordbot", "telegrambot", "linkedinbot", "mastodon", "pleroma",
-    "akkoma", "misskey", "cardyb",  // Bluesky's link-card fetcher
-    "microsoft office", "ms-office", "msoffice", "microsoft-webdav", "safelinks",
-    "skypeuripreview", "bingpreview", "googlebot", "google-inspectiontool", "google-pagerenderer",
-    "google-safety", "googleother", "adsbot-google", "mediapartners-google", "feedfetcher-google",
-    "bingbot", "applebot", "yandexbot", "baiduspider", "duckduckbot", "petalbot", "bytespider",
-    "redditbot", "pinterestbot", "embedly", "iframely", "vkshare", "snap url preview", "viber",
-    "zoominfobot", "headlesschrome", "phantomjs", "semrushbot", "ahrefsbot",
-    "mj12bot", "dotbot", "gptbot", "chatgpt-user", "claudebot", "perplexitybot", "amazonbot",
-    "yahoo! slurp", "qwantify", "outbrain", "nuzzel", "bitlybot", "w3c_validator",
-    "proofpoint", "barracuda", "mimecast", "urlscan", "virustotal", "checkmarknetwork",
+    "slackbot",
+    "slack-imgproxy",
+    "facebookexternalhit",
+    "facebookcatalog",
+    "facebot",
+    "twitterbot",
+    "whatsapp",
+    "discordbot",
+    "telegrambot",
+    "linkedinbot",
+    "mastodon",
+    "pleroma",
+    "akkoma",
+    "misskey",
+    "cardyb",  // Bluesky's link-card fetcher
+    "microsoft office",
+    "ms-office",
+    "msoffice",
+    "microsoft-webdav",
+    "safelinks",
+    "skypeuripreview",
+    "bingpreview",
+    "googlebot",
+    "google-inspectiontool",
+    "google-pagerenderer",
+    "google-safety",
+    "googleother",
+    "adsbot-google",
+    "mediapartners-google",
+    "feedfetcher-google",
+    "bingbot",
+    "applebot",
+    "yandexbot",
+    "baiduspider",
+    "duckduckbot",
+    "petalbot",
+    "bytespider",
+    "redditbot",
+    "pinterestbot",
+    "embedly",
+    "iframely",
+    "vkshare",
+    "snap url preview",
+    "viber",
+    "zoominfobot",
+    "headlesschrome",
+    "phantomjs",
+    "semrushbot",
+    "ahrefsbot",
+    "mj12bot",
+    "dotbot",
+    "gptbot",
+    "chatgpt-user",
+    "claudebot",
+    "perplexitybot",
+    "amazonbot",
+    "yahoo! slurp",
+    "qwantify",
+    "outbrain",
+    "nuzzel",
+    "bitlybot",
+    "w3c_validator",
+    "proofpoint",
+    "barracuda",
+    "mimecast",
+    "urlscan",
+    "virustotal",
+    "checkmarknetwork",
 };
 
 }  // namespace
@@ -258,12 +315,13 @@ ports::UserAgentInfo UapParser::Classify(const UapResult& r, std::string_view ua
                         "Tizen", "Sailfish", "Ubuntu Touch", "webOS", "Bada", "MeeGo", "Maemo"}) ||
              Contains(ua, "Mobi")) {
     info.device = "mobile";
-  } else if (OneOf(os, {"Windows", "Mac OS X", "Linux", "Ubuntu", "Debian", "Fedora", "Red Hat",
-                        "SUSE", "openSUSE", "Gentoo", "Mint", "Linux Mint", "Arch Linux",
-                        "Slackware", "CentOS", "Mageia", "Mandriva", "Kubuntu", "Xubuntu",
-                        "Chrome OS", "FreeBSD", "OpenBSD", "NetBSD", "Solaris", "Haiku",
-                        "Windows 95", "Windows 98", "Windows ME", "Windows NT", "Windows 2000",
-                        "Windows XP", "Windows Vista", "Windows 7", "Windows 8", "Windows 8.1",
+  } else if (OneOf(os, {"Windows",    "Mac OS X",      "Linux",      "Ubuntu",     "Debian",
+                        "Fedora",     "Red Hat",       "SUSE",       "openSUSE",   "Gentoo",
+                        "Mint",       "Linux Mint",    "Arch Linux", "Slackware",  "CentOS",
+                        "Mageia",     "Mandriva",      "Kubuntu",    "Xubuntu",    "Chrome OS",
+                        "FreeBSD",    "OpenBSD",       "NetBSD",     "Solaris",    "Haiku",
+                        "Windows 95", "Windows 98",    "Windows ME", "Windows NT", "Windows 2000",
+                        "Windows XP", "Windows Vista", "Windows 7",  "Windows 8",  "Windows 8.1",
                         "Windows 10", "Mac OS"}) ||
              os.starts_with("Windows")) {
     info.device = "desktop";

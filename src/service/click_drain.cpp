@@ -131,24 +131,20 @@ core::ClickBatch ClickDrain::TakeWindow() {
 
 bool ClickDrain::ApplyInflight() {
   auto applied = log_.Apply(*inflight_);
-  if (!applied && applied.error().code == core::ErrorCode::kInvalidArgument) {
-    // The log refuses this batch as such: retrying cannot help, and would block every later one.
-    std::fprintf(stderr, "kurz: %lld click events refused by the store: %s\n",
-                 static_cast<long long>(inflight_clicks_), applied.error().detail.c_str());
-    lost_.fetch_add(static_cast<std::uint64_t>(inflight_clicks_), std::memory_order_relaxed);
-    pending_clicks_.fetch_sub(static_cast<std::uint64_t>(inflight_clicks_),
-                              std::memory_order_relaxed);
-    inflight_.reset();
-    inflight_clicks_ = 0;
-    return true;
-  }
-  if (!applied) {
+  if (!applied && applied.error().code != core::ErrorCode::kInvalidArgument) {
     store_errors_.fetch_add(1, std::memory_order_relaxed);
-    return false;
+    return false;  // retried later with the same batch id
   }
-  stored_.fetch_add(static_cast<std::uint64_t>(inflight_clicks_), std::memory_order_relaxed);
-  pending_clicks_.fetch_sub(static_cast<std::uint64_t>(inflight_clicks_),
-                            std::memory_order_relaxed);
+  const auto clicks = static_cast<std::uint64_t>(inflight_clicks_);
+  if (applied) {
+    stored_.fetch_add(clicks, std::memory_order_relaxed);
+  } else {
+    // The log refuses this batch as such: retrying cannot help, and would block every later one.
+    std::fprintf(stderr, "kurz: %llu click events refused by the store: %s\n",
+                 static_cast<unsigned long long>(clicks), applied.error().detail.c_str());
+    lost_.fetch_add(clicks, std::memory_order_relaxed);
+  }
+  pending_clicks_.fetch_sub(clicks, std::memory_order_relaxed);
   inflight_.reset();
   inflight_clicks_ = 0;
   return true;

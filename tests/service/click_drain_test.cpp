@@ -227,6 +227,19 @@ TEST_F(ClickDrainTest, FailingLogIsRetriedWithTheSameBatchIdWithoutLoss) {
   EXPECT_EQ(drain.lost(), 0u);
 }
 
+TEST_F(ClickDrainTest, ARefusedBatchIsCountedLostAndDoesNotBlockLaterOnes) {
+  ClickDrain drain = Make(queue_, log_);
+  for (int i = 0; i < 10; ++i) Push(queue_, Event("abc", kT0 + i));
+  log_.RefuseNext(1);
+  drain.Start();
+  ASSERT_TRUE(WaitUntil([&] { return drain.lost() == 10; })) << drain.lost();
+  for (int i = 0; i < 5; ++i) Push(queue_, Event("abc", kT0 + 100 + i));
+  ASSERT_TRUE(WaitUntil([&] { return log_.clicks() == 5; })) << log_.clicks();
+  drain.Stop();
+  EXPECT_EQ(drain.stored(), 5u);
+  EXPECT_EQ(drain.pending(), 0u);
+}
+
 TEST_F(ClickDrainTest, EventsArrivingDuringAnOutageAreKept) {
   ClickDrain drain = Make(queue_, log_);
   log_.FailNext(6);  // about 50+100+200+400+800 ms of back-off

@@ -59,6 +59,10 @@ class RecordingClickLog final : public ports::ClickLog {
       --fail_next_;
       return core::Fail(core::ErrorCode::kUnavailable, "injected failure");
     }
+    if (refuse_next_ > 0) {
+      --refuse_next_;
+      return core::Fail(core::ErrorCode::kInvalidArgument, "injected refusal");
+    }
     if (!ids_.insert(batch.id).second) {
       ++duplicates_;
       return false;
@@ -70,6 +74,11 @@ class RecordingClickLog final : public ports::ClickLog {
   void FailNext(int n) {
     std::lock_guard lock(mu_);
     fail_next_ = n;
+  }
+  // The next n batches are refused as invalid (a store that will never accept them).
+  void RefuseNext(int n) {
+    std::lock_guard lock(mu_);
+    refuse_next_ = n;
   }
   std::vector<core::ClickDelta> deltas() const {
     std::lock_guard lock(mu_);
@@ -102,6 +111,7 @@ class RecordingClickLog final : public ports::ClickLog {
   std::vector<core::ClickDelta> deltas_;
   std::unordered_set<std::string> ids_;
   int fail_next_ = 0;
+  int refuse_next_ = 0;
   int calls_ = 0;
   std::size_t duplicates_ = 0;
 };

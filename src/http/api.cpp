@@ -62,6 +62,19 @@ bool WantsJson(const Request& req) {
   return req.accept.find("application/json") != std::string_view::npos;
 }
 
+// The answer for a code with no link (404) or a deleted/expired one (410): an HTML page for
+// people, JSON when asked for.
+struct MissingLinkPage {
+  int status;
+  std::string_view content_type;
+  std::string_view body;
+};
+MissingLinkPage MissingLink(const Request& req, bool gone) {
+  const bool json = WantsJson(req);
+  return {gone ? 410 : 404, json ? "application/json" : "text/html; charset=utf-8",
+          gone ? (json ? kGoneJson : kGoneHtml) : (json ? kNotFoundJson : kNotFoundHtml)};
+}
+
 // Request ids we echo: 1..128 printable ASCII characters (space included).
 bool IsAcceptableRequestId(std::string_view id) {
   return !id.empty() && id.size() <= 128 &&
@@ -495,14 +508,11 @@ void Api::Impl::Handle(const Request& req, Responder& res) {
 
 void Api::Impl::AnswerMissingLink(const Request& req, Responder& res, std::string_view request_id,
                                   bool gone) {
-  const bool json = WantsJson(req);
-  const Header headers[] = {
-      {"X-Request-Id", request_id},
-      {"Content-Type", json ? "application/json" : "text/html; charset=utf-8"},
-      {"Cache-Control", "no-store"}};
-  const std::string_view body =
-      gone ? (json ? kGoneJson : kGoneHtml) : (json ? kNotFoundJson : kNotFoundHtml);
-  SendSync(Route::kRedirect, res, gone ? 410 : 404, headers, body);
+  const MissingLinkPage page = MissingLink(req, gone);
+  const Header headers[] = {{"X-Request-Id", request_id},
+                            {"Content-Type", page.content_type},
+                            {"Cache-Control", "no-store"}};
+  SendSync(Route::kRedirect, res, page.status, headers, page.body);
 }
 
 void Api::Impl::RecordClick(const Request& req, std::string_view code, core::Micros now) {
@@ -601,13 +611,10 @@ void Api::Impl::Redirect(const Request& req, Responder& res) {
         return out;
       }
     }
-    const bool gone = value->kind == service::CacheKind::kGone;
-    const bool json = WantsJson(r);
-    Response out = reply.Empty(gone ? 410 : 404);
-    out.headers.emplace_back("Content-Type",
-                             json ? "application/json" : "text/html; charset=utf-8");
-    out.body =
-        std::string(gone ? (json ? kGoneJson : kGoneHtml) : (json ? kNotFoundJson : kNotFoundHtml));
+    const MissingLinkPage page = MissingLink(r, value->kind == service::CacheKind::kGone);
+    Response out = reply.Empty(page.status);
+    out.headers.emplace_back("Content-Type", std::string(page.content_type));
+    out.body = std::string(page.body);
     return out;
   });
 }

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/fixed_string.hpp"
@@ -24,16 +25,63 @@ struct ClickEvent {
   FixedString<64> accept_language;
 };
 
-// The clicks of one code on one day, aggregated by the drain over a short window: what the
-// ClickLog stores instead of one row per click.
+// The dimensions human clicks are broken down by, in the stats API's order.
+enum class Dimension : std::uint8_t { kReferrer, kCountry, kDevice, kBrowser, kOs, kCity };
+inline constexpr std::size_t kDimensionCount = 6;
+// The stats API's name of a dimension: "referrers", "countries", "devices", "browsers", "os",
+// "cities".
+std::string_view DimensionName(Dimension d);
+
+// Clicks with one value of a dimension ("news.ycombinator.com": 300).
+struct ValueCount {
+  std::string value;
+  std::int64_t clicks = 0;
+  bool operator==(const ValueCount&) const = default;
+};
+using Breakdown = std::vector<ValueCount>;
+using Breakdowns = std::array<Breakdown, kDimensionCount>;
+
+// At most this many distinct values are kept per dimension, code and day; clicks with further
+// values are counted under kOtherValue (a day's referrers could otherwise grow without bound).
+inline constexpr std::size_t kMaxValuesPerDay = 100;
+inline constexpr std::string_view kOtherValue = "(other)";
+
+// Adds `add` into `into` (values matched exactly). A value new to `into` when it already holds
+// `cap` values (kOtherValue not counted) goes to kOtherValue.
+void MergeBreakdown(Breakdown& into, const Breakdown& add, std::size_t cap = kMaxValuesPerDay);
+// Most clicks first; equal counts by value, ascending.
+void SortBreakdown(Breakdown& b);
+
+// Clicks of one code in one minute or hour ("bucket": its start).
+struct BucketCount {
+  Micros start = 0;
+  std::int64_t clicks = 0;
+  std::int64_t bot_clicks = 0;
+  bool operator==(const BucketCount&) const = default;
+};
+
+inline constexpr Micros kMicrosPerMinute = 60 * kMicrosPerSecond;
+inline constexpr Micros kMicrosPerHour = 60 * kMicrosPerMinute;
+// Per-minute counts are kept for 48 hours, per-hour counts for 366 days (the longest range the
+// stats API serves); older ones are deleted as new batches are applied.
+inline constexpr Micros kMinuteRetention = 48 * kMicrosPerHour;
+inline constexpr Micros kHourRetention = 366 * 24 * kMicrosPerHour;
+
+// The clicks of one code on one day, aggregated by the analytics pipeline over a short window:
+// what the ClickLog stores instead of one row per click.
 struct ClickDelta {
   std::string code;
   Date date;
-  std::int64_t clicks = 0;
-  Micros last_clicked_at = 0;
-  // Distinct visitors seen in the window: keyed hashes of their IPs with the day's salt (never
-  // an IP). The store counts each visitor once per code and day.
+  std::int64_t clicks = 0;      // human clicks
+  std::int64_t bot_clicks = 0;  // crawlers, link previews, scanners: never in anything else
+  Micros last_clicked_at = 0;   // of the last human click; 0 when none
+  // Distinct human visitors seen in the window: keyed hashes of their IPs with the day's salt
+  // (never an IP). The store counts each visitor once per code and day.
   std::vector<std::string> visitors;
+  // Human clicks by value of each dimension (indexed by Dimension).
+  Breakdowns breakdowns;
+  // Clicks per minute of this day (bucket starts are whole minutes within `date`), any order.
+  std::vector<BucketCount> minutes;
 };
 
 // One unit of work for the ClickLog. Applying the same id twice changes nothing.
@@ -46,12 +94,18 @@ struct DailyCount {
   Date date;
   std::int64_t clicks = 0;
   std::int64_t unique_visitors = 0;
+  std::int64_t bot_clicks = 0;
+  bool operator==(const DailyCount&) const = default;
 };
 
 struct LinkStats {
-  std::int64_t total_clicks = 0;
+  std::int64_t total_clicks = 0;     // human clicks
+  std::int64_t bot_clicks = 0;
   std::int64_t unique_visitors = 0;  // distinct visitors over the whole range
-  std::vector<DailyCount> daily;     // one entry per day that had clicks, oldest first
+  std::vector<DailyCount> daily;     // one entry per day that had clicks (human or bot), oldest first
+  Breakdowns breakdowns;             // over the range, each sorted by SortBreakdown, not truncated
 };
+
+enum class Granularity : std::uint8_t { kMinute, kHour, kDay };
 
 }  // namespace kurz::core

@@ -85,4 +85,10 @@ Result<core::LinkStats> MemoryClickStore::Stats(std::string_view code, core::Dat
   });
 }
 
+// TODO(storage helper): not yet stored.
+Result<std::vector<core::BucketCount>> MemoryClickStore::Series(std::string_view, core::Granularity,
+                                                     core::Micros, core::Micros) {
+  return std::vector<core::BucketCount>{};
+}
+
 }  // namespace kurz::adapters::memory

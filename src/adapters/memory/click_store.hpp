@@ -30,6 +30,9 @@ class MemoryClickStore final : public ports::ClickLog, public ports::StatsStore 
   // invalid_argument (nothing applied) when a delta's date is outside 0000-01-01..9999-12-31.
   Result<bool> Apply(const core::ClickBatch& batch) override;
   Result<core::LinkStats> Stats(std::string_view code, core::Date from, core::Date to) override;
+  Result<std::vector<core::BucketCount>> Series(std::string_view code,
+                                                core::Granularity granularity, core::Micros from,
+                                                core::Micros to) override;
 
  private:
   struct Day {

@@ -167,4 +167,10 @@ Result<core::LinkStats> SqliteClickStore::Stats(std::string_view code, core::Dat
   });
 }
 
+// TODO(storage helper): not yet stored.
+Result<std::vector<core::BucketCount>> SqliteClickStore::Series(std::string_view, core::Granularity,
+                                                     core::Micros, core::Micros) {
+  return std::vector<core::BucketCount>{};
+}
+
 }  // namespace kurz::adapters::sqlite

@@ -163,7 +163,7 @@ TEST_F(SqliteDatabaseTest, DataSurvivesReopen) {
     owner = AddUser(accounts, "keep@example.com").first;
     ASSERT_TRUE(links.Insert(NewLink("kept", owner, kT0, "https://kept.example/")));
     ASSERT_TRUE(settings.GetOrInsert("secret", "s3"));
-    core::ClickBatch batch{"w-1", {core::ClickDelta{"kept", core::DateOf(kT0), 1, kT0, {}}}};
+    core::ClickBatch batch{"w-1", {core::ClickDelta{.code = "kept", .date = core::DateOf(kT0), .clicks = 1, .last_clicked_at = kT0}}};
     ASSERT_EQ(Outcome(clicks.Apply(batch)), "applied");
   }
   auto db = OpenMigrated();
@@ -191,8 +191,8 @@ TEST_F(SqliteDatabaseTest, ApplyKeepsTheLatestClickTimeAndNoRawRows) {
   adapters::sqlite::SqliteClickStore clicks(*db);
   ASSERT_TRUE(links.Insert(NewLink("abc", AddUser(accounts, "t@example.com").first, kT0)));
   const core::Date day = core::DateOf(kT0);
-  ASSERT_TRUE(clicks.Apply({"w-1", {core::ClickDelta{"abc", day, 2, kT0 + 50, {}}}}));
-  ASSERT_TRUE(clicks.Apply({"w-2", {core::ClickDelta{"abc", day, 1, kT0 + 20, {}}}}));
+  ASSERT_TRUE(clicks.Apply({"w-1", {core::ClickDelta{.code = "abc", .date = day, .clicks = 2, .last_clicked_at = kT0 + 50}}}));
+  ASSERT_TRUE(clicks.Apply({"w-2", {core::ClickDelta{.code = "abc", .date = day, .clicks = 1, .last_clicked_at = kT0 + 20}}}));
   EXPECT_EQ(*Count(*db, "SELECT last_clicked_at FROM urls WHERE short_code = 'abc'"), kT0 + 50);
   EXPECT_EQ(*Count(*db, "SELECT click_count FROM urls WHERE short_code = 'abc'"), 3);
   EXPECT_EQ(*Count(*db, "SELECT count(*) FROM clicks"), 0);

@@ -98,11 +98,16 @@ std::optional<std::string> Flags::Get(const std::string& name) const {
   return it->second;
 }
 
+namespace {
+constexpr std::size_t kMinSecretLength = 16;
+}  // namespace
+
 const std::vector<std::string>& ServeFlagNames() {
   static const std::vector<std::string> names = {
       "listen", "data",      "base-url",      "database",       "cache",
       "events", "analytics", "bootstrap-key", "rate-limit-api", "rate-limit-redirect",
-      "geoip",  "threads",   "workers",       "cache-size",     "click-queue"};
+      "geoip",  "threads",   "workers",       "cache-size",     "click-queue",
+      "uap-regexes", "ip-salt-secret", "trusted-proxies"};
   return names;
 }
 
@@ -192,11 +197,25 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
   }
   c.threads = static_cast<int>(threads);
   c.workers = static_cast<int>(workers);
-  if (flags.Has("geoip")) {
-    return core::Fail(core::ErrorCode::kInvalidArgument,
-                      "--geoip is not available yet in this version (GeoIP comes with click "
-                      "analytics)");
+  if (auto v = flags.Get("geoip")) {
+    if (v->empty()) return core::Fail(core::ErrorCode::kInvalidArgument, "--geoip: empty path");
+    c.geoip = *v;
   }
+  if (auto v = flags.Get("uap-regexes")) {
+    if (v->empty()) {
+      return core::Fail(core::ErrorCode::kInvalidArgument, "--uap-regexes: empty path");
+    }
+    c.uap_regexes = *v;
+  }
+  if (auto v = flags.Get("ip-salt-secret")) {
+    if (v->size() < kMinSecretLength) {
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        "--ip-salt-secret must be at least 16 characters (it keys the visitor "
+                        "hashes; use a long random string)");
+    }
+    c.ip_salt_secret = *v;
+  }
+  if (auto v = flags.Get("trusted-proxies")) c.trusted_proxies = *v;
   return c;
 }
 

@@ -36,6 +36,10 @@ struct ServeConfig {
   int workers = 16;
   std::int64_t cache_size = 1'000'000;
   std::int64_t click_queue = 65'536;
+  std::string geoip;  // MaxMind-format database; empty: every client is in "ZZ"
+  std::string uap_regexes = "/usr/share/uap-core/regexes.yaml";
+  std::optional<std::string> ip_salt_secret;  // empty: a random one kept in the database
+  std::string trusted_proxies;                // CIDR list, validated
 };
 
 // Flags of one command after the command words: "--name value" or "--name=value"; positional

@@ -15,6 +15,10 @@
 #include <vector>
 
 #include "app/backends.hpp"
+#include "adapters/geoip/maxmind_locator.hpp"
+#include "adapters/geoip/no_geo_locator.hpp"
+#include "adapters/uap/uap_parser.hpp"
+#include "analytics/aggregator.hpp"
 #include "app/config.hpp"
 #include "core/account.hpp"
 #include "core/base62.hpp"
@@ -89,7 +93,15 @@ Flags (each also as KURZ_<FLAG>):
   --workers N                 threads for blocking work such as database calls (default 16)
   --cache-size N              redirect cache entries (default 1000000; 0 = no cache)
   --click-queue N             click events held in memory before drops (default 65536)
-  --geoip FILE.mmdb           GeoIP database (not available in this version)
+  --geoip FILE.mmdb           MaxMind-format GeoIP database (GeoLite2, DB-IP, ...) for the
+                              countries and cities of clicks (default: none, country "ZZ")
+  --uap-regexes FILE          uap-core regexes.yaml for user agents, browsers and bots
+                              (default /usr/share/uap-core/regexes.yaml)
+  --trusted-proxies CIDR,...  proxies / load balancers whose X-Forwarded-For is believed: the
+                              client is the right-most address not in these ranges
+  --ip-salt-secret SECRET     key of the daily visitor hashes (16+ characters; default: a
+                              random one kept in the database). Instances sharing a database
+                              share the stored one; set it to share it across databases.
 )";
 
 constexpr const char* kMigrateHelp = R"(Usage: kurz migrate [--data DIR] [--database URL]
@@ -175,8 +187,25 @@ int Serve(int argc, char** argv) {
   SystemClock clock;
   auto scrambler = LoadScrambler(*backends->settings);
   if (!scrambler) return Fail("cannot load the code key: " + scrambler.error().detail);
-  auto ip_secret = LoadSecret(*backends->settings, "ip_hash_secret");
+  auto ip_secret = config->ip_salt_secret
+                       ? core::Result<std::string>(*config->ip_salt_secret)
+                       : LoadSecret(*backends->settings, "ip_hash_secret");
   if (!ip_secret) return Fail("cannot load the IP hashing secret: " + ip_secret.error().detail);
+  auto user_agents = adapters::uap::UapParser::Load(config->uap_regexes);
+  if (!user_agents) {
+    return Fail("cannot load --uap-regexes " + config->uap_regexes + ": " +
+                    user_agents.error().detail,
+                kExitUsage);
+  }
+  std::unique_ptr<ports::GeoLocator> geo = std::make_unique<adapters::geoip::NoGeoLocator>();
+  if (!config->geoip.empty()) {
+    auto opened = adapters::geoip::MaxMindLocator::Open(config->geoip);
+    if (!opened) {
+      return Fail("cannot open --geoip " + config->geoip + ": " + opened.error().detail,
+                  kExitUsage);
+    }
+    geo = std::move(*opened);
+  }
 
   service::RedirectCache cache(static_cast<std::size_t>(config->cache_size), kNegativeCacheTtl);
   service::CodeAllocator codes(*backends->links, *scrambler, kCodeBlockSize);
@@ -204,7 +233,8 @@ int Serve(int argc, char** argv) {
   const std::string process_id =
       service::ToHex(std::string_view(reinterpret_cast<const char*>(prefix.data()), prefix.size()));
   service::ClickQueue clicks(static_cast<std::size_t>(config->click_queue));
-  service::ClickDrain drain(clicks, *backends->click_log, clock, *ip_secret, process_id,
+  analytics::Aggregator aggregator(**user_agents, *geo, *ip_secret);
+  service::ClickDrain drain(clicks, *backends->click_log, aggregator, process_id,
                             service::ClickDrain::Options{});
   http::WorkerPool workers(config->workers, 10'000);
   http::WorkerPool lookups(threads, 10'000, "kurz-lookup");

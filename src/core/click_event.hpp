@@ -23,6 +23,7 @@ struct ClickEvent {
   FixedString<256> user_agent;
   FixedString<256> referrer;
   FixedString<64> accept_language;
+  bool head = false;  // a HEAD request: no browser follows a link with one, so never a human
 };
 
 // The dimensions human clicks are broken down by, in the stats API's order.

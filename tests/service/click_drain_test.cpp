@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "adapters/memory/click_store.hpp"
+#include "analytics/fakes.hpp"
 #include "service/fakes.hpp"
 
 namespace kurz::service {
@@ -72,17 +73,20 @@ class ClickDrainTest : public ::testing::Test {
     options.max_flush_interval = std::chrono::milliseconds(40);
     return options;
   }
-  ClickDrain Make(ClickQueue& queue, ports::ClickLog& log, std::string secret = "secret") {
-    return ClickDrain(queue, log, clock_, std::move(secret), "test", Fast());
+  ClickDrain Make(ClickQueue& queue, ports::ClickLog& log) {
+    return ClickDrain(queue, log, aggregator_, "test", Fast());
   }
 
+  fakes::FakeUserAgentParser agents_;
+  fakes::FakeGeoLocator geo_;
+  analytics::Aggregator aggregator_{agents_, geo_, "secret"};
   FakeClock clock_;
   RecordingClickLog log_;
   ClickQueue queue_{4096};
 };
 
 TEST_F(ClickDrainTest, CountsEveryEventAcrossSeveralWindows) {
-  ClickDrain drain(queue_, log_, clock_, "secret", "test", Fast());
+  ClickDrain drain(queue_, log_, aggregator_, "test", Fast());
   drain.Start();
   for (int i = 0; i < 3000; ++i) {
     Push(queue_, Event(i % 2 == 0 ? "even" : "odd", kT0 + i));
@@ -101,7 +105,7 @@ TEST_F(ClickDrainTest, AggregatesAWindowIntoOneDeltaPerCodeAndDay) {
   ClickDrain::Options slow;
   slow.flush_interval = std::chrono::hours(1);  // only Stop flushes
   slow.max_flush_interval = std::chrono::hours(1);
-  ClickDrain drain(queue_, log_, clock_, "secret", "test", slow);
+  ClickDrain drain(queue_, log_, aggregator_, "test", slow);
   const core::Micros day1 = core::StartOf(core::DateOf(kT0)) + 3600 * kSecond;
   for (int i = 0; i < 100; ++i) Push(queue_, Event("abc", day1 + i));
   for (int i = 0; i < 7; ++i) Push(queue_, Event("abc", day1 + kDay + i));
@@ -129,7 +133,7 @@ TEST_F(ClickDrainTest, ABigWindowIsHeldLongerThanASmallOne) {
   options.flush_interval = std::chrono::milliseconds(20);
   options.max_flush_interval = std::chrono::milliseconds(600);
   options.small_window = 10;
-  ClickDrain drain(queue_, log_, clock_, "secret", "test", options);
+  ClickDrain drain(queue_, log_, aggregator_, "test", options);
   for (int i = 0; i < 50; ++i) Push(queue_, Event("code" + std::to_string(i), kT0 + i));
   drain.Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(250));
@@ -170,35 +174,6 @@ TEST_F(ClickDrainTest, StopWithoutStartStillDrains) {
   ClickDrain drain = Make(queue_, log_);
   drain.Stop();
   EXPECT_EQ(log_.clicks(), 10);
-}
-
-TEST_F(ClickDrainTest, VisitorIsA32HexHash) {
-  ClickDrain drain = Make(queue_, log_);
-  const std::string h = drain.VisitorHash(Event("abc", kT0));
-  ASSERT_EQ(h.size(), 32u);
-  EXPECT_TRUE(std::all_of(h.begin(), h.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  })) << h;
-}
-
-TEST_F(ClickDrainTest, SameIpOnTheSameDayHashesTheSame) {
-  ClickDrain drain = Make(queue_, log_);
-  const core::Micros morning = core::StartOf(core::DateOf(kT0)) + 3600 * kSecond;
-  EXPECT_EQ(drain.VisitorHash(Event("abc", morning)),
-            drain.VisitorHash(Event("other", morning + 10 * 3600 * kSecond)));
-}
-
-TEST_F(ClickDrainTest, SameIpOnAnotherDayHashesDifferently) {
-  ClickDrain drain = Make(queue_, log_);
-  EXPECT_NE(drain.VisitorHash(Event("abc", kT0)), drain.VisitorHash(Event("abc", kT0 + kDay)));
-}
-
-TEST_F(ClickDrainTest, DifferentIpsOrSecretsHashDifferently) {
-  ClickDrain drain = Make(queue_, log_);
-  ClickDrain other = Make(queue_, log_, "another secret");
-  EXPECT_NE(drain.VisitorHash(Event("abc", kT0, kIp)),
-            drain.VisitorHash(Event("abc", kT0, kOtherIp)));
-  EXPECT_NE(drain.VisitorHash(Event("abc", kT0)), other.VisitorHash(Event("abc", kT0)));
 }
 
 TEST_F(ClickDrainTest, NoRawIpAppearsInWhatIsStored) {

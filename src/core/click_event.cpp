@@ -6,12 +6,18 @@ namespace kurz::core {
 
 std::string_view DimensionName(Dimension d) {
   switch (d) {
-    case Dimension::kReferrer: return "referrers";
-    case Dimension::kCountry: return "countries";
-    case Dimension::kDevice: return "devices";
-    case Dimension::kBrowser: return "browsers";
-    case Dimension::kOs: return "os";
-    case Dimension::kCity: return "cities";
+    case Dimension::kReferrer:
+      return "referrers";
+    case Dimension::kCountry:
+      return "countries";
+    case Dimension::kDevice:
+      return "devices";
+    case Dimension::kBrowser:
+      return "browsers";
+    case Dimension::kOs:
+      return "os";
+    case Dimension::kCity:
+      return "cities";
   }
   return "unknown";
 }
@@ -27,11 +33,15 @@ void MergeBreakdown(Breakdown& into, const Breakdown& add, std::size_t cap) {
   };
   for (const ValueCount& v : add) {
     if (v.clicks == 0) continue;
-    auto it = find(v.value);
-    if (it == into.end() && v.value != kOtherValue && distinct >= cap) it = find(kOtherValue);
+    std::string_view value = v.value;
+    auto it = find(value);
+    if (it == into.end() && value != kOtherValue && distinct >= cap) {
+      value = kOtherValue;
+      it = find(value);
+    }
     if (it == into.end()) {
-      into.push_back(ValueCount{v.value, 0});
-      if (v.value != kOtherValue) ++distinct;
+      into.push_back(ValueCount{std::string(value), 0});
+      if (value != kOtherValue) ++distinct;
       it = into.end() - 1;
     }
     it->clicks += v.clicks;

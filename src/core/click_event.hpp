@@ -100,11 +100,11 @@ struct DailyCount {
 };
 
 struct LinkStats {
-  std::int64_t total_clicks = 0;     // human clicks
+  std::int64_t total_clicks = 0;  // human clicks
   std::int64_t bot_clicks = 0;
   std::int64_t unique_visitors = 0;  // distinct visitors over the whole range
-  std::vector<DailyCount> daily;     // one entry per day that had clicks (human or bot), oldest first
-  Breakdowns breakdowns;             // over the range, each sorted by SortBreakdown, not truncated
+  std::vector<DailyCount> daily;  // one entry per day that had clicks (human or bot), oldest first
+  Breakdowns breakdowns;          // over the range, each sorted by SortBreakdown, not truncated
 };
 
 enum class Granularity : std::uint8_t { kMinute, kHour, kDay };

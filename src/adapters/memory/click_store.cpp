@@ -1,7 +1,10 @@
 #include "adapters/memory/click_store.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "adapters/memory/guard.hpp"
@@ -22,14 +25,65 @@ core::Micros NowMicros() {
       .count();
 }
 
+// The start of the hour t lies in.
+core::Micros HourOf(core::Micros t) {
+  core::Micros into = t % core::kMicrosPerHour;
+  if (into < 0) into += core::kMicrosPerHour;
+  return t - into;
+}
+
+bool HasClicks(const core::Breakdown& b) {
+  return std::any_of(b.begin(), b.end(), [](const core::ValueCount& v) { return v.clicks != 0; });
+}
+
+// Why a delta cannot be applied (as the SQL adapter says it); nullopt when it can.
+std::optional<std::string> Invalid(const core::ClickDelta& delta) {
+  if (delta.date.days < kMinDay || delta.date.days > kMaxDay) {
+    return "click delta: date beyond 0000..9999";
+  }
+  if (delta.clicks < 0 || delta.bot_clicks < 0) return "click delta: negative clicks";
+  for (const core::Breakdown& b : delta.breakdowns) {
+    for (const core::ValueCount& v : b) {
+      if (v.clicks < 0) return "click delta: negative clicks in a breakdown";
+    }
+  }
+  const core::Micros day_start = core::StartOf(delta.date);
+  for (const core::BucketCount& m : delta.minutes) {
+    if (m.clicks < 0 || m.bot_clicks < 0) return "click delta: negative clicks in a minute";
+    if (m.start % core::kMicrosPerMinute != 0 || m.start < day_start ||
+        m.start >= day_start + kMicrosPerDay) {
+      return "click delta: a minute bucket that is not a whole minute of its day";
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+void MemoryClickStore::AddBucket(std::map<core::Micros, core::BucketCount>& buckets,
+                                 BucketIndex& index, const std::string& code,
+                                 const core::BucketCount& b) {
+  auto [it, inserted] = buckets.try_emplace(b.start, core::BucketCount{b.start, 0, 0});
+  it->second.clicks += b.clicks;
+  it->second.bot_clicks += b.bot_clicks;
+  if (inserted) index.emplace(b.start, code);
+}
+
+void MemoryClickStore::Forget(BucketIndex& index,
+                              std::map<core::Micros, core::BucketCount> Code::*buckets,
+                              core::Micros before) {
+  while (!index.empty() && index.begin()->first < before) {
+    auto code = codes_.find(index.begin()->second);
+    if (code != codes_.end()) (code->second.*buckets).erase(index.begin()->first);
+    index.erase(index.begin());
+  }
+}
 
 Result<bool> MemoryClickStore::Apply(const core::ClickBatch& batch) {
   return Guard([&]() -> Result<bool> {
     for (const core::ClickDelta& delta : batch.deltas) {
-      if (delta.date.days < kMinDay || delta.date.days > kMaxDay || delta.clicks < 0) {
-        return core::Fail(core::ErrorCode::kInvalidArgument,
-                          "click delta: date beyond 0000..9999 or negative clicks");
+      if (std::optional<std::string> why = Invalid(delta)) {
+        return core::Fail(core::ErrorCode::kInvalidArgument, std::move(*why));
       }
     }
     const core::Micros now = NowMicros();
@@ -45,14 +99,37 @@ Result<bool> MemoryClickStore::Apply(const core::ClickBatch& batch) {
       applied_order_.emplace_back(now, batch.id);
       applied_batches_.insert(batch.id);
       for (const core::ClickDelta& delta : batch.deltas) {
-        if (delta.clicks == 0 && delta.visitors.empty()) continue;
-        auto code = days_by_code_.find(delta.code);
-        if (code == days_by_code_.end()) code = days_by_code_.try_emplace(delta.code).first;
-        Day& day = code->second[delta.date.days];
-        day.clicks += delta.clicks;
-        day.visitors.insert(delta.visitors.begin(), delta.visitors.end());
+        const bool has_breakdowns =
+            std::any_of(delta.breakdowns.begin(), delta.breakdowns.end(), HasClicks);
+        const bool has_minutes =
+            std::any_of(delta.minutes.begin(), delta.minutes.end(),
+                        [](const core::BucketCount& m) { return m.clicks + m.bot_clicks != 0; });
+        if (delta.clicks == 0 && delta.bot_clicks == 0 && delta.visitors.empty() &&
+            !has_breakdowns && !has_minutes) {
+          continue;
+        }
+        auto code = codes_.find(delta.code);
+        if (code == codes_.end()) code = codes_.try_emplace(delta.code).first;
+        if (delta.clicks != 0 || delta.bot_clicks != 0 || !delta.visitors.empty() ||
+            has_breakdowns) {
+          Day& day = code->second.days[delta.date.days];
+          day.clicks += delta.clicks;
+          day.bot_clicks += delta.bot_clicks;
+          day.visitors.insert(delta.visitors.begin(), delta.visitors.end());
+          for (std::size_t i = 0; i < core::kDimensionCount; ++i) {
+            core::MergeBreakdown(day.breakdowns[i], delta.breakdowns[i]);
+          }
+        }
+        for (const core::BucketCount& m : delta.minutes) {
+          if (m.clicks == 0 && m.bot_clicks == 0) continue;
+          AddBucket(code->second.minutes, minute_index_, delta.code, m);
+          AddBucket(code->second.hours, hour_index_, delta.code,
+                    core::BucketCount{HourOf(m.start), m.clicks, m.bot_clicks});
+        }
         if (delta.clicks > 0) link_clicks.emplace_back(delta.code, delta.clicks);
       }
+      Forget(minute_index_, &Code::minutes, now - core::kMinuteRetention);
+      Forget(hour_index_, &Code::hours, now - core::kHourRetention);
     }
     if (links_ != nullptr) {
       for (const auto& [code, clicks] : link_clicks) links_->AddClicks(code, clicks);
@@ -69,26 +146,76 @@ Result<core::LinkStats> MemoryClickStore::Stats(std::string_view code, core::Dat
     const std::int32_t last = std::min(to.days, kMaxDay);
     if (first > last) return stats;
     std::lock_guard lock(mu_);
-    auto it = days_by_code_.find(code);
-    if (it == days_by_code_.end()) return stats;
+    auto it = codes_.find(code);
+    if (it == codes_.end()) return stats;
     std::set<std::string_view> visitors;
-    const auto end = it->second.upper_bound(last);
-    for (auto day = it->second.lower_bound(first); day != end; ++day) {
+    // Summed without a cap (core::MergeBreakdown with an unbounded one), by value in a hash map.
+    std::array<std::unordered_map<std::string_view, std::int64_t>, core::kDimensionCount> sums;
+    const auto end = it->second.days.upper_bound(last);
+    for (auto day = it->second.days.lower_bound(first); day != end; ++day) {
       stats.total_clicks += day->second.clicks;
-      stats.daily.push_back(
-          core::DailyCount{core::Date{day->first}, day->second.clicks,
-                           static_cast<std::int64_t>(day->second.visitors.size())});
+      stats.bot_clicks += day->second.bot_clicks;
+      stats.daily.push_back(core::DailyCount{core::Date{day->first}, day->second.clicks,
+                                             static_cast<std::int64_t>(day->second.visitors.size()),
+                                             day->second.bot_clicks});
       visitors.insert(day->second.visitors.begin(), day->second.visitors.end());
+      for (std::size_t i = 0; i < core::kDimensionCount; ++i) {
+        for (const core::ValueCount& v : day->second.breakdowns[i]) {
+          if (v.clicks != 0) sums[i][v.value] += v.clicks;
+        }
+      }
     }
     stats.unique_visitors = static_cast<std::int64_t>(visitors.size());
+    for (std::size_t i = 0; i < core::kDimensionCount; ++i) {
+      core::Breakdown& b = stats.breakdowns[i];
+      b.reserve(sums[i].size());
+      for (const auto& [value, clicks] : sums[i]) {
+        b.push_back(core::ValueCount{std::string(value), clicks});
+      }
+      core::SortBreakdown(b);
+    }
     return stats;
   });
 }
 
-// TODO(storage helper): not yet stored.
-Result<std::vector<core::BucketCount>> MemoryClickStore::Series(std::string_view, core::Granularity,
-                                                     core::Micros, core::Micros) {
-  return std::vector<core::BucketCount>{};
+Result<std::vector<core::BucketCount>> MemoryClickStore::Series(std::string_view code,
+                                                                core::Granularity granularity,
+                                                                core::Micros from,
+                                                                core::Micros to) {
+  return Guard([&]() -> Result<std::vector<core::BucketCount>> {
+    std::vector<core::BucketCount> series;
+    if (granularity != core::Granularity::kMinute && granularity != core::Granularity::kHour &&
+        granularity != core::Granularity::kDay) {
+      return core::Fail(core::ErrorCode::kInvalidArgument, "series: unknown granularity");
+    }
+    if (from >= to) return series;
+    std::lock_guard lock(mu_);
+    auto it = codes_.find(code);
+    if (it == codes_.end()) return series;
+    if (granularity == core::Granularity::kDay) {
+      // The days whose midnight lies in [from, to), clamped like Stats.
+      std::int32_t first = core::DateOf(from).days;
+      if (first < kMinDay) {
+        first = kMinDay;
+      } else if (core::StartOf(core::Date{first}) < from) {
+        ++first;
+      }
+      const std::int32_t last = std::min(core::DateOf(to - 1).days, kMaxDay);
+      if (first > last) return series;
+      const auto end = it->second.days.upper_bound(last);
+      for (auto day = it->second.days.lower_bound(first); day != end; ++day) {
+        if (day->second.clicks == 0 && day->second.bot_clicks == 0) continue;
+        series.push_back(core::BucketCount{core::StartOf(core::Date{day->first}),
+                                           day->second.clicks, day->second.bot_clicks});
+      }
+      return series;
+    }
+    const std::map<core::Micros, core::BucketCount>& buckets =
+        granularity == core::Granularity::kMinute ? it->second.minutes : it->second.hours;
+    const auto end = buckets.lower_bound(to);
+    for (auto b = buckets.lower_bound(from); b != end; ++b) series.push_back(b->second);
+    return series;
+  });
 }
 
 }  // namespace kurz::adapters::memory

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "adapters/memory/link_store.hpp"
 #include "ports/click_log.hpp"
@@ -18,8 +19,10 @@ namespace kurz::adapters::memory {
 using core::Result;
 
 // Click aggregates in process memory: both the write side (ClickLog) and the read side
-// (StatsStore), with the SQL adapter's semantics: per code and day a click count and the set of
-// visitors; applied batch ids remembered for a week. Thread-safe (one mutex).
+// (StatsStore), with the SQL adapter's semantics: per code and day the human and bot click
+// counts, the set of visitors and the breakdowns (capped by core::MergeBreakdown); per code the
+// per-minute and per-hour counts, deleted after core::kMinuteRetention / core::kHourRetention;
+// applied batch ids remembered for a week. Thread-safe (one mutex).
 class MemoryClickStore final : public ports::ClickLog, public ports::StatsStore {
  public:
   // Without a link store, links' click_count is not maintained.
@@ -27,7 +30,8 @@ class MemoryClickStore final : public ports::ClickLog, public ports::StatsStore 
   // With one, Apply adds the clicks to the link's click_count, like the SQL adapter.
   explicit MemoryClickStore(MemoryLinkStore& links) : links_(&links) {}
 
-  // invalid_argument (nothing applied) when a delta's date is outside 0000-01-01..9999-12-31.
+  // invalid_argument (nothing applied) when a delta's date is outside 0000-01-01..9999-12-31, a
+  // count is negative, or a minute bucket is not a whole minute of the delta's day.
   Result<bool> Apply(const core::ClickBatch& batch) override;
   Result<core::LinkStats> Stats(std::string_view code, core::Date from, core::Date to) override;
   Result<std::vector<core::BucketCount>> Series(std::string_view code,
@@ -37,14 +41,32 @@ class MemoryClickStore final : public ports::ClickLog, public ports::StatsStore 
  private:
   struct Day {
     std::int64_t clicks = 0;
+    std::int64_t bot_clicks = 0;
     std::set<std::string, std::less<>> visitors;
+    core::Breakdowns breakdowns;  // each at most core::kMaxValuesPerDay values plus "(other)"
   };
+  struct Code {
+    std::map<std::int32_t, Day> days;
+    std::map<core::Micros, core::BucketCount> minutes;  // by start
+    std::map<core::Micros, core::BucketCount> hours;
+  };
+  // Buckets by (start, code), oldest first: what retention deletes without visiting every code.
+  using BucketIndex = std::set<std::pair<core::Micros, std::string>>;
+
+  // Adds b into the bucket of `code` with its start (in `buckets` and `index`).
+  static void AddBucket(std::map<core::Micros, core::BucketCount>& buckets, BucketIndex& index,
+                        const std::string& code, const core::BucketCount& b);
+  // Deletes the buckets (Code::minutes or Code::hours, indexed by `index`) older than `before`.
+  void Forget(BucketIndex& index, std::map<core::Micros, core::BucketCount> Code::*buckets,
+              core::Micros before);
 
   MemoryLinkStore* links_ = nullptr;
   std::mutex mu_;
   std::unordered_set<std::string> applied_batches_;
   std::deque<std::pair<core::Micros, std::string>> applied_order_;  // oldest first
-  std::map<std::string, std::map<std::int32_t, Day>, std::less<>> days_by_code_;
+  std::map<std::string, Code, std::less<>> codes_;
+  BucketIndex minute_index_;
+  BucketIndex hour_index_;
 };
 
 }  // namespace kurz::adapters::memory

@@ -130,9 +130,44 @@ CREATE TABLE applied_click_batches (
 CREATE INDEX idx_applied_click_batches_applied_at ON applied_click_batches (applied_at);
 )sql";
 
+// Click analytics, richer: bot clicks apart from human ones, all six breakdowns of human clicks,
+// and per-minute and per-hour counts for the recent past. Every breakdown column is a JSON object
+// {"value": clicks, ...} with at most core::kMaxValuesPerDay values plus "(other)"; the writer
+// reads, merges and rewrites a day's objects. top_referrers was created with the default '[]':
+// anything that is not an object reads as empty, and the writer always writes an object.
+constexpr const char* kBotsBreakdownsAndBuckets = R"sql(
+ALTER TABLE daily_stats ADD COLUMN bot_clicks INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE daily_stats ADD COLUMN browser_breakdown TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE daily_stats ADD COLUMN os_breakdown TEXT NOT NULL DEFAULT '{}';
+ALTER TABLE daily_stats ADD COLUMN city_breakdown TEXT NOT NULL DEFAULT '{}';
+
+-- Clicks per code and minute (bucket start, microseconds since the epoch, a whole minute), kept
+-- for core::kMinuteRetention (48 hours): each applied batch deletes older rows by the minute
+-- index, which is one seek when nothing has aged out.
+CREATE TABLE minute_stats (
+  short_code TEXT NOT NULL,
+  minute INTEGER NOT NULL,
+  clicks INTEGER NOT NULL DEFAULT 0,
+  bot_clicks INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (short_code, minute)
+) WITHOUT ROWID;
+CREATE INDEX idx_minute_stats_minute ON minute_stats (minute);
+
+-- The same per hour (bucket start: a whole hour), kept for core::kHourRetention (366 days).
+CREATE TABLE hourly_stats (
+  short_code TEXT NOT NULL,
+  hour INTEGER NOT NULL,
+  clicks INTEGER NOT NULL DEFAULT 0,
+  bot_clicks INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (short_code, hour)
+) WITHOUT ROWID;
+CREATE INDEX idx_hourly_stats_hour ON hourly_stats (hour);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts and links", kAccountsAndLinks},
     {2, "clicks and daily stats", kClicks},
+    {3, "bot clicks, breakdowns, minute and hour counts", kBotsBreakdownsAndBuckets},
 };
 
 }  // namespace

@@ -66,6 +66,17 @@ class SqliteDatabaseTest : public ::testing::Test {
     });
   }
 
+  static core::Result<std::string> Text(SqliteDatabase& db, const std::string& sql) {
+    return db.Read([&](Connection& c) -> core::Result<std::string> {
+      auto statement = c.Prepare(sql);
+      if (!statement) return std::unexpected(statement.error());
+      auto row = statement->Step();
+      if (!row) return std::unexpected(row.error());
+      if (!*row) return core::Fail(core::ErrorCode::kNotFound, "no row: " + sql);
+      return statement->Text(0);
+    });
+  }
+
   // What ClickLog::Apply answered, readably.
   static std::string Outcome(const core::Result<bool>& applied) {
     if (!applied) return Describe(applied);
@@ -94,6 +105,92 @@ TEST_F(SqliteDatabaseTest, MigrateAppliesEveryStepOnceThenNothing) {
   db = OpenDb();
   ASSERT_TRUE(db);
   EXPECT_EQ(*db->Migrate(), 0);
+}
+
+// A file that a binary of schema version 2 created, with click counts in it, upgrades to the
+// current schema keeping them; its top_referrers default ('[]') reads as no referrers and turns
+// into an object when referrers are added.
+TEST_F(SqliteDatabaseTest, AVersion2DatabaseUpgradesKeepingItsDailyCounts) {
+  auto db = OpenDb();
+  ASSERT_TRUE(db);
+  std::string to_version_2 =
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);";
+  for (const adapters::sqlite::Migration& m : adapters::sqlite::Migrations()) {
+    if (m.version > 2) break;
+    to_version_2 += m.sql;
+    to_version_2 += Numbered("; INSERT INTO schema_migrations VALUES (", m.version) + ", 0);";
+  }
+  ASSERT_TRUE(Exec(*db, to_version_2));
+  ASSERT_EQ(*db->SchemaVersion(), 2);
+  ASSERT_TRUE(Exec(*db,
+                   "INSERT INTO daily_stats (short_code, date, click_count, unique_visitors,"
+                   " country_breakdown) VALUES ('abc', '2026-11-18', 7, 2, '{\"DE\":7}');"
+                   " INSERT INTO daily_visitors VALUES ('abc', '2026-11-18', 'v1'),"
+                   " ('abc', '2026-11-18', 'v2')"));
+
+  auto migrated = db->Migrate();
+  ASSERT_TRUE(migrated) << Describe(migrated);
+  EXPECT_EQ(*migrated, static_cast<int>(adapters::sqlite::Migrations().size()) - 2);
+  EXPECT_EQ(*db->SchemaVersion(), adapters::sqlite::Migrations().back().version);
+
+  adapters::sqlite::SqliteClickStore clicks(*db);
+  const core::Date day = *core::ParseDate("2026-11-18");
+  auto stats = clicks.Stats("abc", day, day);
+  ASSERT_TRUE(stats) << Describe(stats);
+  EXPECT_EQ(stats->total_clicks, 7);
+  EXPECT_EQ(stats->bot_clicks, 0);
+  EXPECT_EQ(stats->unique_visitors, 2);
+  EXPECT_EQ(stats->daily, (std::vector<core::DailyCount>{{day, 7, 2, 0}}));
+  EXPECT_EQ(stats->breakdowns[static_cast<int>(core::Dimension::kCountry)],
+            (core::Breakdown{{"DE", 7}}));
+  EXPECT_TRUE(stats->breakdowns[static_cast<int>(core::Dimension::kReferrer)].empty());
+
+  core::ClickDelta delta;
+  delta.code = "abc";
+  delta.date = day;
+  delta.clicks = 1;
+  delta.bot_clicks = 2;
+  delta.visitors = {"v2"};
+  delta.breakdowns[static_cast<int>(core::Dimension::kReferrer)] = {{"x.example", 1}};
+  delta.breakdowns[static_cast<int>(core::Dimension::kCountry)] = {{"DE", 1}};
+  ASSERT_EQ(Outcome(clicks.Apply(core::ClickBatch{"w-1", {delta}})), "applied");
+  stats = clicks.Stats("abc", day, day);
+  ASSERT_TRUE(stats) << Describe(stats);
+  EXPECT_EQ(stats->daily, (std::vector<core::DailyCount>{{day, 8, 2, 2}}));
+  EXPECT_EQ(stats->breakdowns[static_cast<int>(core::Dimension::kReferrer)],
+            (core::Breakdown{{"x.example", 1}}));
+  EXPECT_EQ(stats->breakdowns[static_cast<int>(core::Dimension::kCountry)],
+            (core::Breakdown{{"DE", 8}}));
+  EXPECT_EQ(*Text(*db, "SELECT top_referrers FROM daily_stats"), R"({"x.example":1})");
+  EXPECT_EQ(*Text(*db, "SELECT country_breakdown FROM daily_stats"), R"({"DE":8})");
+  EXPECT_EQ(*Text(*db, "SELECT os_breakdown FROM daily_stats"), "{}");
+}
+
+// Breakdown columns that are not objects of integers read as empty (or lose only the members
+// that are not integers) rather than failing Stats or Apply.
+TEST_F(SqliteDatabaseTest, BreakdownColumnsThatAreNotObjectsReadAsEmpty) {
+  auto db = OpenMigrated();
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(Exec(*db,
+                   "INSERT INTO daily_stats (short_code, date, click_count, top_referrers,"
+                   " country_breakdown, device_breakdown) VALUES ('abc', '2026-11-18', 3,"
+                   " 'not json', '[1, 2]', '{\"mobile\": 2, \"desktop\": \"x\"}')"));
+  adapters::sqlite::SqliteClickStore clicks(*db);
+  const core::Date day = *core::ParseDate("2026-11-18");
+  auto stats = clicks.Stats("abc", day, day);
+  ASSERT_TRUE(stats) << Describe(stats);
+  EXPECT_EQ(stats->total_clicks, 3);
+  EXPECT_TRUE(stats->breakdowns[static_cast<int>(core::Dimension::kReferrer)].empty());
+  EXPECT_TRUE(stats->breakdowns[static_cast<int>(core::Dimension::kCountry)].empty());
+  EXPECT_EQ(stats->breakdowns[static_cast<int>(core::Dimension::kDevice)],
+            (core::Breakdown{{"mobile", 2}}));
+  core::ClickDelta delta;
+  delta.code = "abc";
+  delta.date = day;
+  delta.clicks = 1;
+  delta.breakdowns[static_cast<int>(core::Dimension::kReferrer)] = {{"r", 1}};
+  ASSERT_EQ(Outcome(clicks.Apply(core::ClickBatch{"w-1", {delta}})), "applied");
+  EXPECT_EQ(*Text(*db, "SELECT top_referrers FROM daily_stats"), R"({"r":1})");
 }
 
 TEST_F(SqliteDatabaseTest, NewerSchemaThanTheBinaryIsRefused) {
@@ -163,8 +260,12 @@ TEST_F(SqliteDatabaseTest, DataSurvivesReopen) {
     owner = AddUser(accounts, "keep@example.com").first;
     ASSERT_TRUE(links.Insert(NewLink("kept", owner, kT0, "https://kept.example/")));
     ASSERT_TRUE(settings.GetOrInsert("secret", "s3"));
-    core::ClickBatch batch{"w-1", {core::ClickDelta{.code = "kept", .date = core::DateOf(kT0), .clicks = 1, .last_clicked_at = kT0}}};
-    ASSERT_EQ(Outcome(clicks.Apply(batch)), "applied");
+    core::ClickDelta delta;
+    delta.code = "kept";
+    delta.date = core::DateOf(kT0);
+    delta.clicks = 1;
+    delta.last_clicked_at = kT0;
+    ASSERT_EQ(Outcome(clicks.Apply(core::ClickBatch{"w-1", {delta}})), "applied");
   }
   auto db = OpenMigrated();
   ASSERT_TRUE(db);
@@ -190,9 +291,15 @@ TEST_F(SqliteDatabaseTest, ApplyKeepsTheLatestClickTimeAndNoRawRows) {
   SqliteLinkStore links(*db);
   adapters::sqlite::SqliteClickStore clicks(*db);
   ASSERT_TRUE(links.Insert(NewLink("abc", AddUser(accounts, "t@example.com").first, kT0)));
-  const core::Date day = core::DateOf(kT0);
-  ASSERT_TRUE(clicks.Apply({"w-1", {core::ClickDelta{.code = "abc", .date = day, .clicks = 2, .last_clicked_at = kT0 + 50}}}));
-  ASSERT_TRUE(clicks.Apply({"w-2", {core::ClickDelta{.code = "abc", .date = day, .clicks = 1, .last_clicked_at = kT0 + 20}}}));
+  core::ClickDelta delta;
+  delta.code = "abc";
+  delta.date = core::DateOf(kT0);
+  delta.clicks = 2;
+  delta.last_clicked_at = kT0 + 50;
+  ASSERT_TRUE(clicks.Apply({"w-1", {delta}}));
+  delta.clicks = 1;
+  delta.last_clicked_at = kT0 + 20;
+  ASSERT_TRUE(clicks.Apply({"w-2", {delta}}));
   EXPECT_EQ(*Count(*db, "SELECT last_clicked_at FROM urls WHERE short_code = 'abc'"), kT0 + 50);
   EXPECT_EQ(*Count(*db, "SELECT click_count FROM urls WHERE short_code = 'abc'"), 3);
   EXPECT_EQ(*Count(*db, "SELECT count(*) FROM clicks"), 0);
@@ -448,6 +555,22 @@ TEST_F(SqliteDatabaseTest, QueryPlansUseTheIndexes) {
   ASSERT_TRUE(prune) << Describe(prune);
   EXPECT_NE(prune->find("idx_applied_click_batches_applied_at (applied_at<?)"), std::string::npos)
       << *prune;
+  // So is its retention of minute and hour counts; Series reads ranges of primary keys.
+  for (auto [sql, expected] :
+       {std::pair{"DELETE FROM minute_stats WHERE minute < 5",
+                  "idx_minute_stats_minute (minute<?)"},
+        std::pair{"DELETE FROM hourly_stats WHERE hour < 5", "idx_hourly_stats_hour (hour<?)"},
+        std::pair{"SELECT minute, clicks, bot_clicks FROM minute_stats WHERE short_code = 'a'"
+                  " AND minute >= 1 AND minute < 5 ORDER BY minute",
+                  "SEARCH minute_stats USING PRIMARY KEY (short_code=? AND minute>? AND minute<?)"},
+        std::pair{"SELECT hour, clicks, bot_clicks FROM hourly_stats WHERE short_code = 'a'"
+                  " AND hour >= 1 AND hour < 5 ORDER BY hour",
+                  "SEARCH hourly_stats USING PRIMARY KEY (short_code=? AND hour>? AND hour<?)"}}) {
+    auto p = plan(sql);
+    ASSERT_TRUE(p) << Describe(p);
+    EXPECT_NE(p->find(expected), std::string::npos) << *p;
+    EXPECT_EQ(p->find("TEMP B-TREE"), std::string::npos) << *p;
+  }
 }
 
 }  // namespace

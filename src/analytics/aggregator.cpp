@@ -19,8 +19,8 @@ void Bump(core::Breakdown& breakdown, std::string_view value) {
 }
 
 core::BucketCount& MinuteOf(std::vector<core::BucketCount>& minutes, core::Micros at) {
-  const core::Micros start = at - (((at % core::kMicrosPerMinute) + core::kMicrosPerMinute) %
-                                   core::kMicrosPerMinute);
+  const core::Micros start =
+      at - (((at % core::kMicrosPerMinute) + core::kMicrosPerMinute) % core::kMicrosPerMinute);
   // Events arrive roughly in time order: the bucket is nearly always the last one.
   for (auto it = minutes.rbegin(); it != minutes.rend(); ++it) {
     if (it->start == start) return *it;

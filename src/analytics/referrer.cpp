@@ -29,9 +29,9 @@ std::string ReferrerHost(std::string_view referer) {
 
   // Skip "scheme://" or a network-path "//"; a bare "host/path" is taken as it comes.
   std::string_view rest = referer;
-  if (const auto colon = rest.find("://"); colon != std::string_view::npos && colon > 0 &&
-                                           std::all_of(rest.begin(), rest.begin() + colon,
-                                                       IsSchemeChar)) {
+  if (const auto colon = rest.find("://");
+      colon != std::string_view::npos && colon > 0 &&
+      std::all_of(rest.begin(), rest.begin() + colon, IsSchemeChar)) {
     rest.remove_prefix(colon + 3);
   } else if (rest.starts_with("//")) {
     rest.remove_prefix(2);

@@ -104,9 +104,9 @@ constexpr std::size_t kMinSecretLength = 16;
 
 const std::vector<std::string>& ServeFlagNames() {
   static const std::vector<std::string> names = {
-      "listen", "data",      "base-url",      "database",       "cache",
-      "events", "analytics", "bootstrap-key", "rate-limit-api", "rate-limit-redirect",
-      "geoip",  "threads",   "workers",       "cache-size",     "click-queue",
+      "listen",      "data",           "base-url",       "database",       "cache",
+      "events",      "analytics",      "bootstrap-key",  "rate-limit-api", "rate-limit-redirect",
+      "geoip",       "threads",        "workers",        "cache-size",     "click-queue",
       "uap-regexes", "ip-salt-secret", "trusted-proxies"};
   return names;
 }
@@ -215,7 +215,14 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
     }
     c.ip_salt_secret = *v;
   }
-  if (auto v = flags.Get("trusted-proxies")) c.trusted_proxies = *v;
+  if (auto v = flags.Get("trusted-proxies")) {
+    auto list = core::ParseCidrList(*v);
+    if (!list) {
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        "--trusted-proxies: " + list.error().detail);
+    }
+    c.trusted_proxies = std::move(*list);
+  }
   return c;
 }
 

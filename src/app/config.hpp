@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/ip.hpp"
 
 namespace kurz::app {
 
@@ -39,7 +40,7 @@ struct ServeConfig {
   std::string geoip;  // MaxMind-format database; empty: every client is in "ZZ"
   std::string uap_regexes = "/usr/share/uap-core/regexes.yaml";
   std::optional<std::string> ip_salt_secret;  // empty: a random one kept in the database
-  std::string trusted_proxies;                // CIDR list, validated
+  std::vector<core::Cidr> trusted_proxies;    // whose X-Forwarded-For is believed
 };
 
 // Flags of one command after the command words: "--name value" or "--name=value"; positional

@@ -14,11 +14,11 @@
 #include <thread>
 #include <vector>
 
-#include "app/backends.hpp"
 #include "adapters/geoip/maxmind_locator.hpp"
 #include "adapters/geoip/no_geo_locator.hpp"
 #include "adapters/uap/uap_parser.hpp"
 #include "analytics/aggregator.hpp"
+#include "app/backends.hpp"
 #include "app/config.hpp"
 #include "core/account.hpp"
 #include "core/base62.hpp"
@@ -187,15 +187,14 @@ int Serve(int argc, char** argv) {
   SystemClock clock;
   auto scrambler = LoadScrambler(*backends->settings);
   if (!scrambler) return Fail("cannot load the code key: " + scrambler.error().detail);
-  auto ip_secret = config->ip_salt_secret
-                       ? core::Result<std::string>(*config->ip_salt_secret)
-                       : LoadSecret(*backends->settings, "ip_hash_secret");
+  auto ip_secret = config->ip_salt_secret ? core::Result<std::string>(*config->ip_salt_secret)
+                                          : LoadSecret(*backends->settings, "ip_hash_secret");
   if (!ip_secret) return Fail("cannot load the IP hashing secret: " + ip_secret.error().detail);
   auto user_agents = adapters::uap::UapParser::Load(config->uap_regexes);
   if (!user_agents) {
-    return Fail("cannot load --uap-regexes " + config->uap_regexes + ": " +
-                    user_agents.error().detail,
-                kExitUsage);
+    return Fail(
+        "cannot load --uap-regexes " + config->uap_regexes + ": " + user_agents.error().detail,
+        kExitUsage);
   }
   std::unique_ptr<ports::GeoLocator> geo = std::make_unique<adapters::geoip::NoGeoLocator>();
   if (!config->geoip.empty()) {
@@ -268,6 +267,7 @@ int Serve(int argc, char** argv) {
   api_options.base_url = base_url;
   api_options.rate_limit_api = config->rate_limit_api;
   api_options.rate_limit_redirect = config->rate_limit_redirect;
+  api_options.trusted_proxies = config->trusted_proxies;
   std::memcpy(&api_options.click_id_prefix, prefix.data(), prefix.size());
 
   http::ApiDeps deps{*links,  accounts, *backends->stats, cache, clicks, clock,

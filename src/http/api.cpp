@@ -10,8 +10,12 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
+#include "core/click_event.hpp"
+#include "core/ip.hpp"
 #include "core/short_code.hpp"
 #include "core/time.hpp"
 #include "http/openapi.hpp"
@@ -28,6 +32,8 @@ constexpr int kDefaultListLimit = 50;
 constexpr int kMaxListLimit = 1000;
 constexpr int kDefaultStatsDays = 30;
 constexpr int kMaxStatsDays = 366;
+constexpr int kDefaultTop = 10;  // values per breakdown in /stats
+constexpr int kMaxTop = 1000;
 constexpr std::int64_t kMaxExpiresInSeconds = 100LL * 366 * 24 * 3600;
 
 constexpr std::string_view kNotFoundHtml =
@@ -263,6 +269,12 @@ std::optional<RouteMatch> MatchApi(const std::vector<std::string_view>& seg, Met
     r.param = seg[2];
     r.method_ok = IsGetLike(m);
     r.needs = core::kPermRead;
+  } else if (n == 5 && seg[1] == "urls" && seg[3] == "stats" && seg[4] == "timeseries") {
+    r.route = Route::kLinkTimeseries;
+    r.allow = "GET, HEAD";
+    r.param = seg[2];
+    r.method_ok = IsGetLike(m);
+    r.needs = core::kPermRead;
   } else if (n == 2 && seg[1] == "api-keys") {
     r.route = Route::kApiKeys;
     r.allow = "GET, HEAD, POST";
@@ -380,7 +392,12 @@ class Api::Impl {
   void Redirect(const Request& req, Responder& res);
   void AnswerMissingLink(const Request& req, Responder& res, std::string_view request_id,
                          bool gone);
-  void RecordClick(const Request& req, std::string_view code, core::Micros now);
+  // The client's address: the peer, or what trusted proxies say it is (core::ClientIp).
+  core::IpAddress ClientIp(const Request& req) const {
+    return core::ClientIp(req.peer_ip, req.forwarded_for, o_.trusted_proxies);
+  }
+  void RecordClick(const Request& req, const core::IpAddress& client, std::string_view code,
+                   core::Micros now);
   void Defer(Route route, const Request& req, Responder& res, std::string_view request_id,
              std::function<Response(const Request&, Reply&)> work);
   Response RunApi(const RouteMatch& match, const Request& req, Reply& reply,
@@ -392,6 +409,8 @@ class Api::Impl {
   Response ListLinks(const service::Principal& who, const Request& req, Reply& reply);
   Response LinkStats(const service::Principal& who, std::string_view code, const Request& req,
                      Reply& reply);
+  Response LinkTimeseries(const service::Principal& who, std::string_view code, const Request& req,
+                          Reply& reply);
   Response CreateKey(const service::Principal& who, const Request& req, Reply& reply);
   Response ListKeys(const service::Principal& who, Reply& reply);
   Response CreateUser(const Request& req, Reply& reply);
@@ -515,15 +534,17 @@ void Api::Impl::AnswerMissingLink(const Request& req, Responder& res, std::strin
   SendSync(Route::kRedirect, res, page.status, headers, page.body);
 }
 
-void Api::Impl::RecordClick(const Request& req, std::string_view code, core::Micros now) {
+void Api::Impl::RecordClick(const Request& req, const core::IpAddress& client,
+                            std::string_view code, core::Micros now) {
   d_.clicks.TryPush([&](core::ClickEvent& event) {
     event.id_hi = o_.click_id_prefix;
     event.at = now;
     event.code.Assign(code);
-    event.ip = req.peer_ip;
+    event.ip = client;
     event.user_agent.Assign(req.user_agent);
     event.referrer.Assign(req.referer);
     event.accept_language.Assign(req.accept_language);
+    event.head = req.method == Method::kHead;
   });
 }
 
@@ -545,10 +566,11 @@ void Api::Impl::Redirect(const Request& req, Responder& res) {
     AnswerMissingLink(req, res, request_id, false);
     return;
   }
+  const core::IpAddress client = ClientIp(req);
   if (redirect_limiter_.enabled()) {
     service::RateLimiter::Key key;
-    std::memcpy(&key.hi, req.peer_ip.data(), 8);
-    std::memcpy(&key.lo, req.peer_ip.data() + 8, 8);
+    std::memcpy(&key.hi, client.data(), 8);
+    std::memcpy(&key.lo, client.data() + 8, 8);
     const core::GcraDecision decision = redirect_limiter_.Check(key, MonotonicMicros());
     if (!decision.allowed) {
       char retry[24];
@@ -592,7 +614,7 @@ void Api::Impl::Redirect(const Request& req, Responder& res) {
       return;
     }
     d_.metrics_sink.RecordImmediate(Route::kRedirect, status);
-    RecordClick(req, code, now);
+    RecordClick(req, client, code, now);
     return;
   }
 
@@ -607,7 +629,7 @@ void Api::Impl::Redirect(const Request& req, Responder& res) {
         value->kind = service::CacheKind::kGone;
       } else {
         Response out = reply.Redirect(value->status, std::move(value->location));
-        RecordClick(r, c, when);
+        RecordClick(r, ClientIp(r), c, when);
         return out;
       }
     }
@@ -759,6 +781,8 @@ Response Api::Impl::RunApi(const RouteMatch& m, const Request& req, Reply& reply
     }
     case Route::kLinkStats:
       return LinkStats(*who, m.param, req, reply);
+    case Route::kLinkTimeseries:
+      return LinkTimeseries(*who, m.param, req, reply);
     case Route::kApiKeys:
       return req.method == Method::kPost ? CreateKey(*who, req, reply) : ListKeys(*who, reply);
     case Route::kApiKey: {
@@ -824,6 +848,67 @@ Json UserJson(const core::User& u) {
   j["status"] = core::ToString(u.status);
   j["created_at"] = core::FormatRfc3339(u.created_at);
   return j;
+}
+
+// A whole decimal number within [lo, hi], nothing else ("1e3", "+5", " 5" are not).
+std::optional<int> ParseIntIn(std::string_view s, int lo, int hi) {
+  int value = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || value < lo || value > hi) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// One granularity of /stats/timeseries: its bucket length, default length in buckets and the
+// longest range served (minutes are kept only core::kMinuteRetention).
+struct SeriesShape {
+  core::Granularity granularity;
+  std::string_view name;
+  core::Micros step;
+  std::int64_t default_points;
+  std::int64_t max_points;
+  std::string_view max_span;
+};
+constexpr core::Micros kMicrosPerDay = 24 * core::kMicrosPerHour;
+// 0000-01-01 and 10000-01-01, the bounds of what RFC 3339 can write.
+constexpr core::Micros kEarliestInstant = -62'167'219'200 * core::kMicrosPerSecond;
+constexpr core::Micros kLatestInstant = 253'402'300'800 * core::kMicrosPerSecond;
+constexpr std::array<SeriesShape, 3> kSeriesShapes = {{
+    {core::Granularity::kMinute, "minute", core::kMicrosPerMinute, 60,
+     core::kMinuteRetention / core::kMicrosPerMinute, "48 hours"},
+    {core::Granularity::kHour, "hour", core::kMicrosPerHour, 48, 31 * 24, "31 days"},
+    {core::Granularity::kDay, "day", kMicrosPerDay, 30, 366, "366 days"},
+}};
+
+const SeriesShape* FindSeriesShape(std::string_view name) {
+  for (const SeriesShape& shape : kSeriesShapes) {
+    if (shape.name == name) return &shape;
+  }
+  return nullptr;
+}
+
+// Rounds down (up) to a multiple of `step`, also before 1970.
+core::Micros FloorTo(core::Micros t, core::Micros step) {
+  core::Micros q = t / step;
+  if (t % step < 0) --q;
+  return q * step;
+}
+core::Micros CeilTo(core::Micros t, core::Micros step) {
+  const core::Micros down = FloorTo(t, step);
+  return down == t ? t : down + step;
+}
+
+// A time series bound: an RFC 3339 date-time, or a date meaning its midnight (UTC).
+std::optional<core::Micros> ParseInstant(std::string_view s) {
+  if (s.size() == 10) {
+    auto date = core::ParseDate(s);
+    if (!date) return std::nullopt;
+    return core::StartOf(*date);
+  }
+  auto t = core::ParseRfc3339(s);
+  if (!t) return std::nullopt;
+  return *t;
 }
 
 Json KeyJson(const core::ApiKey& k) {
@@ -973,12 +1058,20 @@ Response Api::Impl::LinkStats(const service::Principal& who, std::string_view co
   if (to.days - from.days + 1 > kMaxStatsDays) {
     return reply.Error(400, "invalid_argument", "the range may span at most 366 days");
   }
+  int top = kDefaultTop;
+  if (auto raw = QueryParam(req.query, "top")) {
+    auto parsed = ParseIntIn(*raw, 1, kMaxTop);
+    if (!parsed) {
+      return reply.Error(400, "invalid_argument", "top must be a whole number from 1 to 1000");
+    }
+    top = *parsed;
+  }
   auto stats = d_.stats.Stats(code, from, to);
   if (!stats) return reply.Error(FromError(stats.error()));
   Json body;
   body["code"] = link->code;
   body["total_clicks"] = stats->total_clicks;
-  body["bot_clicks"] = 0;
+  body["bot_clicks"] = stats->bot_clicks;
   body["unique_visitors"] = stats->unique_visitors;
   body["from"] = core::FormatDate(from);
   body["to"] = core::FormatDate(to);
@@ -988,11 +1081,98 @@ Response Api::Impl::LinkStats(const service::Principal& who, std::string_view co
     d["date"] = core::FormatDate(day.date);
     d["clicks"] = day.clicks;
     d["unique_visitors"] = day.unique_visitors;
+    d["bot_clicks"] = day.bot_clicks;
     body["daily"].push_back(std::move(d));
   }
-  for (const char* breakdown : {"referrers", "countries", "devices", "browsers", "os"}) {
-    body[breakdown] = Json::array();
+  for (std::size_t i = 0; i < core::kDimensionCount; ++i) {
+    const core::Breakdown& values = stats->breakdowns[i];
+    Json list = Json::array();
+    for (std::size_t k = 0; k < values.size() && k < static_cast<std::size_t>(top); ++k) {
+      Json v;
+      v["value"] = values[k].value;
+      v["clicks"] = values[k].clicks;
+      list.push_back(std::move(v));
+    }
+    body[std::string(core::DimensionName(static_cast<core::Dimension>(i)))] = std::move(list);
   }
+  return reply.Json(200, body);
+}
+
+Response Api::Impl::LinkTimeseries(const service::Principal& who, std::string_view code,
+                                   const Request& req, Reply& reply) {
+  auto link = d_.links.Get(who, code);
+  if (!link) return reply.Error(FromError(link.error()));
+  const SeriesShape* shape = &kSeriesShapes[1];  // hour
+  if (auto raw = QueryParam(req.query, "granularity")) {
+    shape = FindSeriesShape(*raw);
+    if (!shape) {
+      return reply.Error(400, "invalid_argument", "granularity must be minute, hour or day");
+    }
+  }
+  const core::Micros step = shape->step;
+  std::optional<core::Micros> from;
+  std::optional<core::Micros> to;
+  if (auto raw = QueryParam(req.query, "from")) {
+    from = ParseInstant(*raw);
+    if (!from) {
+      return reply.Error(400, "invalid_argument",
+                         "from must be an RFC 3339 date-time such as 2026-11-28T04:00:00Z or a "
+                         "date such as 2026-11-28");
+    }
+  }
+  if (auto raw = QueryParam(req.query, "to")) {
+    to = ParseInstant(*raw);
+    if (!to) {
+      return reply.Error(400, "invalid_argument",
+                         "to must be an RFC 3339 date-time such as 2026-11-28T05:00:00Z or a "
+                         "date such as 2026-11-29");
+    }
+  }
+  // Defaults: the last default_points buckets, the current (unfinished) one included.
+  if (!to) to = FloorTo(d_.clock.Now(), step) + step;
+  if (!from) from = CeilTo(*to, step) - shape->default_points * step;
+  if (*from >= *to) {
+    return reply.Error(400, "invalid_argument", "from must be before to (to is exclusive)");
+  }
+  // Every bucket that overlaps [from, to).
+  const core::Micros start = FloorTo(*from, step);
+  const core::Micros end = CeilTo(*to, step);
+  const std::int64_t count = (end - start) / step;
+  if (start < kEarliestInstant || end >= kLatestInstant) {
+    return reply.Error(400, "invalid_argument", "from and to must lie in the years 0000 to 9999");
+  }
+  if (count > shape->max_points) {
+    return reply.Error(400, "invalid_argument",
+                       "a " + std::string(shape->name) + " series may span at most " +
+                           std::string(shape->max_span) + " (" + std::to_string(shape->max_points) +
+                           " points)");
+  }
+  auto series = d_.stats.Series(code, shape->granularity, start, end);
+  if (!series) return reply.Error(FromError(series.error()));
+  std::vector<core::BucketCount> points(static_cast<std::size_t>(count));
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    points[i].start = start + static_cast<core::Micros>(i) * step;
+  }
+  for (const core::BucketCount& bucket : *series) {
+    if (bucket.start < start || bucket.start >= end) continue;
+    core::BucketCount& point = points[static_cast<std::size_t>((bucket.start - start) / step)];
+    point.clicks += bucket.clicks;
+    point.bot_clicks += bucket.bot_clicks;
+  }
+  Json body;
+  body["code"] = link->code;
+  body["granularity"] = shape->name;
+  body["from"] = core::FormatRfc3339(start);
+  body["to"] = core::FormatRfc3339(end);
+  Json list = Json::array();
+  for (const core::BucketCount& point : points) {
+    Json p;
+    p["start"] = core::FormatRfc3339(point.start);
+    p["clicks"] = point.clicks;
+    p["bot_clicks"] = point.bot_clicks;
+    list.push_back(std::move(p));
+  }
+  body["points"] = std::move(list);
   return reply.Json(200, body);
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/ip.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 #include "http/worker_pool.hpp"
@@ -25,6 +26,9 @@ struct ApiOptions {
   std::int64_t rate_limit_api = 100;               // per API key per second; 0 = off
   std::int64_t rate_limit_redirect = 0;            // per client IP per second; 0 = off
   std::uint64_t click_id_prefix = 0;               // random per process: high half of event ids
+  // Peers whose X-Forwarded-For is believed (core::ClientIp): the client IP of clicks and of the
+  // per-IP redirect limit. Empty: the peer is always the client.
+  std::vector<core::Cidr> trusted_proxies;
 };
 
 // One named readiness check: "ok", or "down: <why>".

@@ -23,6 +23,8 @@ std::string_view RouteName(Route route) {
       return "/v1/urls/{code}";
     case Route::kLinkStats:
       return "/v1/urls/{code}/stats";
+    case Route::kLinkTimeseries:
+      return "/v1/urls/{code}/stats/timeseries";
     case Route::kApiKeys:
       return "/v1/api-keys";
     case Route::kApiKey:

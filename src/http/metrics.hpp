@@ -19,6 +19,7 @@ enum class Route : std::uint8_t {
   kLinks,
   kLink,
   kLinkStats,
+  kLinkTimeseries,
   kApiKeys,
   kApiKey,
   kUsers,

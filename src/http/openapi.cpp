@@ -138,6 +138,12 @@ std::string_view OpenApiJson() {
       "in": "query",
       "description": "Last day (UTC), inclusive; default today. from <= to, range at most 366 days, else invalid_argument.",
       "schema": {"type": "string", "format": "date"}
+     },
+     {
+      "name": "top",
+      "in": "query",
+      "description": "Values per breakdown (most clicks first); a whole number from 1 to 1000, else invalid_argument.",
+      "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}
      }
     ],
     "responses": {
@@ -145,6 +151,49 @@ std::string_view OpenApiJson() {
       "description": "Statistics (eventually consistent).",
       "headers": {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}},
       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Stats"}}}
+     },
+     "400": {"$ref": "#/components/responses/BadRequest"},
+     "401": {"$ref": "#/components/responses/Unauthorized"},
+     "403": {"$ref": "#/components/responses/Forbidden"},
+     "404": {"$ref": "#/components/responses/NotFound"},
+     "429": {"$ref": "#/components/responses/RateLimited"},
+     "500": {"$ref": "#/components/responses/Internal"},
+     "503": {"$ref": "#/components/responses/Unavailable"}
+    }
+   }
+  },
+  "/v1/urls/{code}/stats/timeseries": {
+   "parameters": [{"$ref": "#/components/parameters/Code"}],
+   "get": {
+    "tags": ["analytics"],
+    "operationId": "getLinkTimeseries",
+    "summary": "Clicks of an own link per minute, hour or day (permission read).",
+    "description": "Every bucket that overlaps [from, to) is returned, zero-filled, oldest first: from is rounded down and to up to the granularity. Minutes are kept 48 hours and hours 366 days; older buckets read as 0.",
+    "parameters": [
+     {
+      "name": "granularity",
+      "in": "query",
+      "description": "Bucket length; anything else is invalid_argument.",
+      "schema": {"type": "string", "enum": ["minute", "hour", "day"], "default": "hour"}
+     },
+     {
+      "name": "from",
+      "in": "query",
+      "description": "Start, inclusive: an RFC 3339 date-time, or a date (its midnight UTC). Default: `to` less 60 minutes, 48 hours or 30 days by granularity.",
+      "schema": {"type": "string", "example": "2026-11-28T04:00:00Z"}
+     },
+     {
+      "name": "to",
+      "in": "query",
+      "description": "End, exclusive: an RFC 3339 date-time, or a date (its midnight UTC). Default: the end of the current bucket. from < to; at most 48 hours of minutes, 31 days of hours or 366 days, else invalid_argument.",
+      "schema": {"type": "string", "example": "2026-11-29"}
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The series (eventually consistent).",
+      "headers": {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}},
+      "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Timeseries"}}}
      },
      "400": {"$ref": "#/components/responses/BadRequest"},
      "401": {"$ref": "#/components/responses/Unauthorized"},
@@ -837,11 +886,36 @@ std::string_view OpenApiJson() {
    },
    "DailyCount": {
     "type": "object",
-    "required": ["date", "clicks", "unique_visitors"],
+    "required": ["date", "clicks", "unique_visitors", "bot_clicks"],
     "properties": {
      "date": {"type": "string", "format": "date"},
-     "clicks": {"type": "integer", "format": "int64", "minimum": 0},
-     "unique_visitors": {"type": "integer", "format": "int64", "minimum": 0}
+     "clicks": {"type": "integer", "format": "int64", "minimum": 0, "description": "Human clicks."},
+     "unique_visitors": {"type": "integer", "format": "int64", "minimum": 0},
+     "bot_clicks": {"type": "integer", "format": "int64", "minimum": 0}
+    }
+   },
+   "TimeseriesPoint": {
+    "type": "object",
+    "required": ["start", "clicks", "bot_clicks"],
+    "properties": {
+     "start": {"type": "string", "format": "date-time", "example": "2026-11-28T04:00:00Z"},
+     "clicks": {"type": "integer", "format": "int64", "minimum": 0, "description": "Human clicks."},
+     "bot_clicks": {"type": "integer", "format": "int64", "minimum": 0}
+    }
+   },
+   "Timeseries": {
+    "type": "object",
+    "required": ["code", "granularity", "from", "to", "points"],
+    "properties": {
+     "code": {"type": "string"},
+     "granularity": {"type": "string", "enum": ["minute", "hour", "day"]},
+     "from": {"type": "string", "format": "date-time", "description": "Start of the first bucket."},
+     "to": {"type": "string", "format": "date-time", "description": "End of the last bucket (exclusive)."},
+     "points": {
+      "type": "array",
+      "description": "One per bucket in [from, to), oldest first, zero-filled.",
+      "items": {"$ref": "#/components/schemas/TimeseriesPoint"}
+     }
     }
    },
    "ValueCount": {
@@ -866,7 +940,8 @@ std::string_view OpenApiJson() {
      "countries",
      "devices",
      "browsers",
-     "os"
+     "os",
+     "cities"
     ],
     "properties": {
      "code": {"type": "string"},
@@ -893,8 +968,14 @@ std::string_view OpenApiJson() {
      },
      "devices": {"type": "array", "items": {"$ref": "#/components/schemas/ValueCount"}},
      "browsers": {"type": "array", "items": {"$ref": "#/components/schemas/ValueCount"}},
-     "os": {"type": "array", "items": {"$ref": "#/components/schemas/ValueCount"}}
-    }
+     "os": {"type": "array", "items": {"$ref": "#/components/schemas/ValueCount"}},
+     "cities": {
+      "type": "array",
+      "items": {"$ref": "#/components/schemas/ValueCount"},
+      "description": "City (English name) and country as the GeoIP database gives them, e.g. Berlin, DE; (unknown) when it has none."
+     }
+    },
+    "description": "Each breakdown lists at most `top` values, most clicks first (equal counts by value). Values beyond the 100 most frequent of a day are counted as (other)."
    },
    "Permission": {"type": "string", "enum": ["create", "read", "delete", "admin"]},
    "ApiKeyCreate": {

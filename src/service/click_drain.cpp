@@ -7,7 +7,6 @@
 #include <cstring>
 #include <functional>
 
-
 namespace kurz::service {
 
 namespace {
@@ -103,8 +102,9 @@ void ClickDrain::Run() {
     const auto age = now - window_start_;
     const std::size_t keys = aggregator_.keys();
     const bool window_due =
-        keys > 0 && (stopping || (age >= options_.flush_interval && keys <= options_.small_window) ||
-                     age >= options_.max_flush_interval || keys >= options_.max_pending_keys);
+        keys > 0 &&
+        (stopping || (age >= options_.flush_interval && keys <= options_.small_window) ||
+         age >= options_.max_flush_interval || keys >= options_.max_pending_keys);
     if (!inflight_ && window_due) inflight_ = TakeWindow();
     if (inflight_ && now >= next_retry) {
       if (ApplyInflight()) {

@@ -26,6 +26,7 @@
 #include "adapters/memory/account_store.hpp"
 #include "adapters/memory/click_store.hpp"
 #include "adapters/memory/link_store.hpp"
+#include "core/ip.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "http/worker_pool.hpp"
@@ -249,13 +250,15 @@ class ApiAllocationTest : public ::testing::Test {
     return k;
   }
 
-  std::unique_ptr<Api> MakeApi(std::int64_t rate_limit_redirect = 0) {
+  std::unique_ptr<Api> MakeApi(std::int64_t rate_limit_redirect = 0,
+                               std::vector<core::Cidr> trusted_proxies = {}) {
     ApiDeps deps{links_, accounts_, clicks_store_, cache_, clicks_, clock_, workers_, {}, nullptr};
     ApiOptions options;
     options.base_url = "https://sho.rt";
     options.rate_limit_api = 100;
     options.rate_limit_redirect = rate_limit_redirect;
     options.click_id_prefix = kClickPrefix;
+    options.trusted_proxies = std::move(trusted_proxies);
     return std::make_unique<Api>(std::move(deps), options, 1);
   }
 
@@ -374,6 +377,7 @@ TEST_F(ApiAllocationTest, CachedRedirectAllocatesNothing) {
   EXPECT_EQ(e.referrer.view(), kReferer);
   EXPECT_EQ(e.accept_language.view(), "de-DE,de;q=0.9");
   EXPECT_EQ(e.ip, req.peer_ip);
+  EXPECT_FALSE(e.head);
   EXPECT_EQ(e.id_hi, kClickPrefix);
   EXPECT_EQ(e.at, kT0);
 }
@@ -402,6 +406,10 @@ TEST_F(ApiAllocationTest, CachedTemporaryRedirectAndHeadAllocateNothing) {
   EXPECT_EQ(res.status_, 307);
   EXPECT_EQ(res.HeaderValue("Cache-Control"), "private, max-age=0");
   EXPECT_EQ(res.HeaderValue("Location"), kTarget);
+  // HEAD is recorded as such: the analytics count it as a bot.
+  std::vector<core::ClickEvent> events(1);
+  ASSERT_EQ(clicks_.PopBatch(events), 1u);
+  EXPECT_TRUE(events[0].head);
 }
 
 TEST_F(ApiAllocationTest, CachedRedirectWithPerIpRateLimitAllocatesNothing) {
@@ -424,6 +432,73 @@ TEST_F(ApiAllocationTest, CachedRedirectWithPerIpRateLimitAllocatesNothing) {
   g_traces_left = 0;
   EXPECT_EQ(allocations, 0u);
   EXPECT_EQ(res.status_, 301);
+}
+
+TEST_F(ApiAllocationTest, CachedRedirectBehindTrustedProxiesAllocatesNothing) {
+  // The peer (203.0.113.7) is a trusted proxy: the client comes from X-Forwarded-For, read on
+  // every redirect, with the per-IP limit on as well.
+  auto trusted = core::ParseCidrList("203.0.113.0/24, 2001:db8::/32");
+  ASSERT_TRUE(trusted);
+  auto api = MakeApi(/*rate_limit_redirect=*/1'000'000, *trusted);
+  const std::string code = CreateLink();
+  ASSERT_TRUE(links_.Resolve(code));
+  const std::string path = "/" + code;
+  Request req = Get(path);
+  req.forwarded_for = "192.0.2.1, 198.51.100.23, 2001:db8::5 ,203.0.113.9";
+  RecordingResponder res;
+  api->Handle(req, res);
+  ASSERT_EQ(res.status_, 301);
+
+  constexpr int kCalls = 1000;
+  std::uint64_t allocations = 0;
+  g_traces_left = 5;
+  {
+    CountAllocations counter;
+    for (int i = 0; i < kCalls; ++i) api->Handle(req, res);
+    allocations = counter.count();
+  }
+  g_traces_left = 0;
+  EXPECT_EQ(allocations, 0u) << "the client IP lookup allocated (backtraces on stderr)";
+  EXPECT_EQ(res.status_, 301);
+
+  std::vector<core::ClickEvent> events(2 * kCalls);
+  ASSERT_EQ(clicks_.PopBatch(events), static_cast<std::size_t>(kCalls + 1));
+  const core::IpAddress client{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 23};
+  EXPECT_EQ(events[0].ip, client);
+  EXPECT_EQ(events[kCalls].ip, client);
+}
+
+TEST_F(ApiAllocationTest, PerIpRedirectLimitCountsTheForwardedClient) {
+  auto trusted = core::ParseCidrList("203.0.113.0/24");
+  ASSERT_TRUE(trusted);
+  auto api = MakeApi(/*rate_limit_redirect=*/1, *trusted);
+  const std::string code = CreateLink();
+  ASSERT_TRUE(links_.Resolve(code));
+  const std::string path = "/" + code;
+  RecordingResponder res;
+
+  // Two clients behind the same proxy each get their own allowance.
+  Request first = Get(path);
+  first.forwarded_for = "198.51.100.1";
+  Request second = Get(path);
+  second.forwarded_for = "198.51.100.2";
+  api->Handle(first, res);
+  EXPECT_EQ(res.status_, 301);
+  api->Handle(second, res);
+  EXPECT_EQ(res.status_, 301);
+  api->Handle(first, res);
+  EXPECT_EQ(res.status_, 429) << "the first client's second redirect within the second";
+
+  // A client that is not behind a trusted proxy cannot pick its address to escape the limit.
+  Request direct = Get(path);
+  direct.peer_ip = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 77};
+  direct.forwarded_for = "198.51.100.3";
+  api->Handle(direct, res);
+  EXPECT_EQ(res.status_, 301);
+  direct.forwarded_for = "198.51.100.4";
+  api->Handle(direct, res);
+  EXPECT_EQ(res.status_, 429);
+  EXPECT_EQ(clicks_.pushed(), 3u);
 }
 
 TEST_F(ApiAllocationTest, CachedNotFoundAllocatesNothing) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -130,6 +131,61 @@ TEST_F(CrashTest, EveryCreatedLinkSurvivesKill9) {
   EXPECT_TRUE(failures.empty()) << failures.front();
   std::printf("[ crash    ] %zu links created before kill -9, all checked after restart\n",
               created.size());
+}
+
+std::int64_t TotalClicks(const Api& api, const std::string& code) {
+  Reply reply = api.Get("/v1/urls/" + code + "/stats");
+  if (reply.status != 200) throw std::runtime_error("stats: " + reply.Describe());
+  return reply.Json()["total_clicks"].get<std::int64_t>();
+}
+
+// kill -9 while clicks stream in. Clicks are stored in windows of about a second, each window one
+// transaction that also records its batch id (decision 0004/0005): whatever was stored before the
+// kill is still there, nothing is counted twice, and counting goes on exactly after the restart.
+// The open window at the moment of the kill is lost (documented: at most ~1 s of clicks).
+TEST_F(CrashTest, ClicksAreNeverCountedTwiceAcrossKill9) {
+  const std::string code = CreateLink({{"url", UniqueUrl()}})["code"];
+  constexpr int kClickers = 4;
+  std::atomic<bool> stop = false;
+  std::atomic<std::int64_t> answered = 0;
+  const int server_port = port();
+  std::vector<std::thread> clickers;
+  for (int c = 0; c < kClickers; ++c) {
+    clickers.emplace_back([&] {
+      while (!stop.load()) {
+        try {
+          if (Call(server_port, "GET", "/" + code).status == 301) ++answered;
+        } catch (const std::exception&) {
+          return;  // the server is gone
+        }
+      }
+    });
+  }
+  // Let several windows be stored, note what is stored, and kill shortly after.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const std::int64_t stored_before = TotalClicks(Admin(), code);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ExitStatus status = server().Kill();
+  stop = true;
+  for (auto& c : clickers) c.join();
+  EXPECT_EQ(status.signal, SIGKILL) << status.Describe();
+  ASSERT_GT(stored_before, 0) << "no click stored in 2.5 s of traffic";
+
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  const std::int64_t after_restart = TotalClicks(Admin(), code);
+  EXPECT_GE(after_restart, stored_before) << "stored clicks were lost";
+  EXPECT_LE(after_restart, answered.load()) << "more clicks counted than redirects answered";
+
+  constexpr int kMore = 25;
+  for (int i = 0; i < kMore; ++i) Expect(Visit("/" + code), 301, "redirect after restart");
+  json stats = WaitForClicks(Admin(), code, after_restart + kMore);
+  EXPECT_EQ(stats["total_clicks"], after_restart + kMore) << stats.dump();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(TotalClicks(Admin(), code), after_restart + kMore) << "counted twice later";
+  std::printf(
+      "[ crash    ] %lld redirects answered, %lld stored before kill -9, %lld after restart\n",
+      static_cast<long long>(answered.load()), static_cast<long long>(stored_before),
+      static_cast<long long>(after_restart));
 }
 
 }  // namespace

@@ -100,12 +100,19 @@ TEST_F(OperationsTest, OpenApiDocumentCoversEveryRoute) {
     paths[std::regex_replace(path, std::regex(R"(\{[^}]*\})"), "{}")] = item;
   }
   const std::vector<std::pair<std::string, std::vector<std::string>>> routes = {
-      {"/v1/urls", {"get", "post"}},   {"/v1/urls/{}", {"get", "delete"}},
-      {"/v1/urls/{}/stats", {"get"}},  {"/v1/api-keys", {"get", "post"}},
-      {"/v1/api-keys/{}", {"delete"}}, {"/v1/users", {"get", "post"}},
-      {"/v1/users/{}", {"patch"}},     {"/{}", {"get"}},
-      {"/healthz", {"get"}},           {"/readyz", {"get"}},
-      {"/metrics", {"get"}},           {"/v1/openapi.json", {"get"}},
+      {"/v1/urls", {"get", "post"}},
+      {"/v1/urls/{}", {"get", "delete"}},
+      {"/v1/urls/{}/stats", {"get"}},
+      {"/v1/urls/{}/stats/timeseries", {"get"}},
+      {"/v1/api-keys", {"get", "post"}},
+      {"/v1/api-keys/{}", {"delete"}},
+      {"/v1/users", {"get", "post"}},
+      {"/v1/users/{}", {"patch"}},
+      {"/{}", {"get"}},
+      {"/healthz", {"get"}},
+      {"/readyz", {"get"}},
+      {"/metrics", {"get"}},
+      {"/v1/openapi.json", {"get"}},
   };
   for (const auto& [path, methods] : routes) {
     auto it = paths.find(path);

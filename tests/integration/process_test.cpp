@@ -163,7 +163,28 @@ INSTANTIATE_TEST_SUITE_P(
                        {"serve", "--listen", "127.0.0.1:70000", "--data", "{data}"}},
         BadCommandLine{"UnknownDatabaseScheme",
                        {"serve", "--listen", "127.0.0.1:0", "--data", "{data}", "--database",
-                        "nosuch://somewhere"}}),
+                        "nosuch://somewhere"}},
+        BadCommandLine{"GeoipFileMissing",
+                       {"serve", "--listen", "127.0.0.1:0", "--data", "{data}", "--geoip",
+                        "/nonexistent/GeoLite2-City.mmdb"}},
+        BadCommandLine{
+            "GeoipFileNotAnMmdb",
+            {"serve", "--listen", "127.0.0.1:0", "--data", "{data}", "--geoip", "/etc/hostname"}},
+        BadCommandLine{"UapRegexesMissing",
+                       {"serve", "--listen", "127.0.0.1:0", "--data", "{data}", "--uap-regexes",
+                        "/nonexistent/regexes.yaml"}},
+        BadCommandLine{"UapRegexesNotUapYaml",
+                       {"serve", "--listen", "127.0.0.1:0", "--data", "{data}", "--uap-regexes",
+                        "/etc/hostname"}},
+        BadCommandLine{"TrustedProxiesNotCidrs",
+                       {"serve", "--listen", "127.0.0.1:0", "--data", "{data}", "--trusted-proxies",
+                        "10.0.0.0/8,not-an-address"}},
+        BadCommandLine{"TrustedProxiesPrefixTooLong",
+                       {"serve", "--listen", "127.0.0.1:0", "--data", "{data}", "--trusted-proxies",
+                        "10.0.0.0/33"}},
+        BadCommandLine{
+            "IpSaltSecretTooShort",
+            {"serve", "--listen", "127.0.0.1:0", "--data", "{data}", "--ip-salt-secret", "short"}}),
     [](const auto& info) { return info.param.name; });
 
 TEST(CommandLineTest, HelpExitsZero) {

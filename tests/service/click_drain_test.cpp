@@ -77,8 +77,8 @@ class ClickDrainTest : public ::testing::Test {
     return ClickDrain(queue, log, aggregator_, "test", Fast());
   }
 
-  fakes::FakeUserAgentParser agents_;
-  fakes::FakeGeoLocator geo_;
+  kurz::fakes::FakeUserAgentParser agents_;
+  kurz::fakes::FakeGeoLocator geo_;
   analytics::Aggregator aggregator_{agents_, geo_, "secret"};
   FakeClock clock_;
   RecordingClickLog log_;
@@ -274,6 +274,46 @@ TEST_F(ClickDrainTest, StatsCountAVisitorOncePerDay) {
   EXPECT_EQ(stats->daily[0].unique_visitors, 2);
   EXPECT_EQ(stats->daily[1].clicks, 1);
   EXPECT_EQ(stats->daily[1].unique_visitors, 1);
+}
+
+// A store that commits a batch and then loses the answer (a connection cut after COMMIT): the
+// drain cannot tell it from a failure, retries with the same id, and the store counts it once.
+class AnswerLostClickLog final : public ports::ClickLog {
+ public:
+  explicit AnswerLostClickLog(ports::ClickLog& inner) : inner_(inner) {}
+  core::Result<bool> Apply(const core::ClickBatch& batch) override {
+    core::Result<bool> applied = inner_.Apply(batch);
+    if (lose_next_ > 0 && applied) {
+      --lose_next_;
+      return core::Fail(core::ErrorCode::kUnavailable, "connection lost after commit");
+    }
+    return applied;
+  }
+  int lose_next_ = 0;
+
+ private:
+  ports::ClickLog& inner_;
+};
+
+TEST_F(ClickDrainTest, ABatchCommittedButNotAcknowledgedIsCountedOnce) {
+  adapters::memory::MemoryClickStore store;
+  AnswerLostClickLog log(store);
+  log.lose_next_ = 2;
+  for (int i = 0; i < 50; ++i) Push(queue_, Event("abc", kT0 + i, i % 2 == 0 ? kIp : kOtherIp));
+  core::ClickEvent bot = Event("abc", kT0 + 60);
+  bot.user_agent.Assign("Googlebot");
+  Push(queue_, bot);
+  ClickDrain drain = Make(queue_, log);
+  drain.Start();
+  drain.Stop();
+  EXPECT_EQ(log.lose_next_, 0) << "the lost answers were exercised";
+  EXPECT_EQ(drain.stored(), 51u);
+  EXPECT_EQ(drain.lost(), 0u);
+  auto stats = store.Stats("abc", core::DateOf(kT0), core::DateOf(kT0));
+  ASSERT_TRUE(stats) << fakes::Describe(stats);
+  EXPECT_EQ(stats->total_clicks, 50);
+  EXPECT_EQ(stats->bot_clicks, 1);
+  EXPECT_EQ(stats->unique_visitors, 2);
 }
 
 }  // namespace

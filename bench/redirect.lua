@@ -1,5 +1,16 @@
--- wrk script: GET /{code} for a code picked uniformly at random from KURZ_BENCH_CODES.
+-- wrk script: GET /{code} for a code picked uniformly at random from KURZ_BENCH_CODES, with the
+-- headers a browser sends (User-Agent, Accept, Accept-Language, and a Referer on most), drawn
+-- from a small mix, so that the click pipeline parses and aggregates what it would in life.
 local codes = {}
+local agents = {
+  "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+  "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Mobile Safari/537.36",
+  "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36",
+  "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+  "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+}
+local referrers = { "https://t.co/", "https://www.google.com/", "https://news.ycombinator.com/item?id=1", nil }
+local headers = {}
 
 init = function(args)
   for line in io.lines(os.getenv("KURZ_BENCH_CODES")) do
@@ -9,5 +20,9 @@ init = function(args)
 end
 
 request = function()
-  return wrk.format("GET", codes[math.random(1, #codes)])
+  headers["User-Agent"] = agents[math.random(1, #agents)]
+  headers["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+  headers["Accept-Language"] = "en-US,en;q=0.9"
+  headers["Referer"] = referrers[math.random(1, 4)]
+  return wrk.format("GET", codes[math.random(1, #codes)], headers)
 end

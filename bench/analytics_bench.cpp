@@ -7,6 +7,7 @@
 // link previews, ~10% bots), 50,000 client IPs, 12 referrers plus direct, 10,000 links, one
 // window per 100,000 events (what the drain stores per second at that rate).
 
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +15,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "adapters/geoip/maxmind_locator.hpp"
@@ -34,28 +36,66 @@ struct WeightedAgent {
 
 // Roughly the shares of a consumer link's traffic: mostly mobile, Chrome and Safari.
 const WeightedAgent kAgents[] = {
-    {14, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"},
-    {6, "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/16.6 Mobile/15E148 Safari/604.1"},
-    {12, "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Mobile Safari/537.36"},
-    {5, "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.6367.113 Mobile Safari/537.36"},
-    {3, "Mozilla/5.0 (Linux; Android 13; SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) SamsungBrowser/24.0 Chrome/117.0.0.0 Mobile Safari/537.36"},
-    {2, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/125.0.6422.80 Mobile/15E148 Safari/604.1"},
-    {2, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 Instagram 330.0.0.40.92"},
-    {2, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/465.0.0.48.109]"},
-    {1, "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/125.0.6422.53 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/466.0.0.55.73;]"},
+    {14,
+     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+     "Gecko) Version/17.5 Mobile/15E148 Safari/604.1"},
+    {6,
+     "Mozilla/5.0 (iPhone; CPU iPhone OS 16_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+     "Gecko) Version/16.6 Mobile/15E148 Safari/604.1"},
+    {12,
+     "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 "
+     "Mobile Safari/537.36"},
+    {5,
+     "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/124.0.6367.113 Mobile Safari/537.36"},
+    {3,
+     "Mozilla/5.0 (Linux; Android 13; SM-A536B) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "SamsungBrowser/24.0 Chrome/117.0.0.0 Mobile Safari/537.36"},
+    {2,
+     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+     "Gecko) CriOS/125.0.6422.80 Mobile/15E148 Safari/604.1"},
+    {2,
+     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+     "Gecko) Mobile/15E148 Instagram 330.0.0.40.92"},
+    {2,
+     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+     "Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/465.0.0.48.109]"},
+    {1,
+     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 "
+     "Chrome/125.0.6422.53 Mobile Safari/537.36 [FB_IAB/FB4A;FBAV/466.0.0.55.73;]"},
     {1, "Mozilla/5.0 (Android 14; Mobile; rv:126.0) Gecko/126.0 Firefox/126.0"},
-    {12, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36"},
-    {4, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36 Edg/125.0.0.0"},
-    {5, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36"},
-    {4, "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15"},
+    {12,
+     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/125.0.0.0 Safari/537.36"},
+    {4,
+     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/125.0.0.0 Safari/537.36 Edg/125.0.0.0"},
+    {5,
+     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/125.0.0.0 Safari/537.36"},
+    {4,
+     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+     "Version/17.5 Safari/605.1.15"},
     {2, "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:126.0) Gecko/20100101 Firefox/126.0"},
     {1, "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"},
-    {1, "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36"},
-    {1, "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36"},
-    {1, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36 OPR/110.0.0.0"},
-    {2, "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"},
-    {1, "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 Safari/537.36"},
-    {1, "Mozilla/5.0 (Linux; Android 9; AFTMM) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/108.0.5359.220 Mobile Safari/537.36"},
+    {1,
+     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/125.0.0.0 "
+     "Safari/537.36"},
+    {1,
+     "Mozilla/5.0 (X11; CrOS x86_64 14541.0.0) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/125.0.0.0 Safari/537.36"},
+    {1,
+     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/125.0.0.0 Safari/537.36 OPR/110.0.0.0"},
+    {2,
+     "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+     "Version/17.5 Mobile/15E148 Safari/604.1"},
+    {1,
+     "Mozilla/5.0 (Linux; Android 13; SM-X710) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/125.0.0.0 Safari/537.36"},
+    {1,
+     "Mozilla/5.0 (Linux; Android 9; AFTMM) AppleWebKit/537.36 (KHTML, like Gecko) "
+     "Chrome/108.0.5359.220 Mobile Safari/537.36"},
     {1, "curl/8.5.0"},
     {1, "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"},
     {1, "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)"},
@@ -156,14 +196,27 @@ int main(int argc, char** argv) {
   std::string geoip;
   std::string regexes = "/usr/share/uap-core/regexes.yaml";
   std::size_t n = 1'000'000;
+  const auto usage = [&] {
+    std::fprintf(stderr, "usage: %s [--geoip FILE.mmdb] [--uap-regexes FILE] [--events N]\n",
+                 argv[0]);
+    return 2;
+  };
+  if (argc % 2 == 0) return usage();  // a flag without its value
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--geoip") == 0) geoip = argv[i + 1];
-    else if (std::strcmp(argv[i], "--uap-regexes") == 0) regexes = argv[i + 1];
-    else if (std::strcmp(argv[i], "--events") == 0) n = std::stoul(argv[i + 1]);
-    else {
-      std::fprintf(stderr, "usage: %s [--geoip FILE.mmdb] [--uap-regexes FILE] [--events N]\n",
-                   argv[0]);
-      return 2;
+    const std::string_view flag = argv[i];
+    const std::string_view value = argv[i + 1];
+    if (flag == "--geoip") {
+      geoip = value;
+    } else if (flag == "--uap-regexes") {
+      regexes = value;
+    } else if (flag == "--events") {
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || end != value.data() + value.size() || n < 20 || n > 100'000'000) {
+        std::fprintf(stderr, "--events must be a number from 20 to 100000000\n");
+        return 2;
+      }
+    } else {
+      return usage();
     }
   }
 

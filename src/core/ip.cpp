@@ -32,6 +32,31 @@ bool IsTrusted(const IpAddress& ip, std::span<const Cidr> trusted) {
   return false;
 }
 
+bool AllDigits(std::string_view s) {
+  return !s.empty() && s.size() <= 5 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// One X-Forwarded-For element: an address, or one with a port as some proxies write them
+// (Azure Application Gateway, IIS ARR): "203.0.113.7:51234", "[2001:db8::1]:443", "[2001:db8::1]".
+std::optional<IpAddress> ParseHop(std::string_view item) {
+  if (item.starts_with('[')) {
+    const auto close = item.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view after = item.substr(close + 1);
+    if (!after.empty() && !(after.front() == ':' && AllDigits(after.substr(1)))) {
+      return std::nullopt;
+    }
+    return ParseIp(item.substr(1, close - 1));
+  }
+  const auto colon = item.find(':');
+  if (colon != std::string_view::npos && item.find(':', colon + 1) == std::string_view::npos &&
+      item.find('.') < colon && AllDigits(item.substr(colon + 1))) {
+    return ParseIp(item.substr(0, colon));  // IPv4 with a port
+  }
+  return ParseIp(item);
+}
+
 }  // namespace
 
 std::optional<IpAddress> ParseIp(std::string_view text) {
@@ -129,7 +154,7 @@ IpAddress ClientIp(const IpAddress& peer, std::string_view x_forwarded_for,
     const auto comma = rest.rfind(',');
     const std::string_view item =
         TrimBlanks(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
-    const auto hop = ParseIp(item);
+    const auto hop = ParseHop(item);
     if (!hop) return last_trusted;  // garbage (or nothing): nothing left of it is believable
     if (!IsTrusted(*hop, trusted)) return *hop;
     last_trusted = *hop;

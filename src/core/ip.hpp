@@ -44,10 +44,11 @@ bool Contains(const Cidr& network, const IpAddress& ip);
 // or when the peer is not one of them, that is the peer itself (so a client cannot forge its
 // address). Otherwise X-Forwarded-For (comma-separated; repeated headers joined by ", ") is read
 // from the right, each hop appended by the proxy it reached: trusted addresses are skipped and
-// the first untrusted one is the client. An element that is not an IP address ends the walk at
-// the last trusted hop seen (its right neighbour, or the peer), since nothing left of it can be
-// trusted; when every element is trusted, the left-most is the client. Does not allocate: it runs
-// on the redirect path.
+// the first untrusted one is the client. A hop may carry a port as some proxies write it
+// ("203.0.113.7:51234", "[2001:db8::1]:443"; the port is ignored). An element that is not an IP
+// address ends the walk at the last trusted hop seen (its right neighbour, or the peer), since
+// nothing left of it can be trusted; when every element is trusted, the left-most is the client.
+// Does not allocate: it runs on the redirect path.
 IpAddress ClientIp(const IpAddress& peer, std::string_view x_forwarded_for,
                    std::span<const Cidr> trusted);
 

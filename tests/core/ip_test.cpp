@@ -267,15 +267,28 @@ TEST_F(ClientIpTest, GarbageStopsAtTheLastTrustedHop) {
   EXPECT_EQ(ClientIp(proxy_, "198.51.100.1, unknown", trusted_), proxy_);
   // Garbage further left: its right neighbour (trusted) is used, never what is left of it.
   EXPECT_EQ(ClientIp(proxy_, "198.51.100.1, garbage, 192.168.0.9", trusted_), V4(192, 168, 0, 9));
-  EXPECT_EQ(ClientIp(proxy_, "198.51.100.1, 1.2.3.4:5678, 10.7.7.7, 192.168.0.9", trusted_),
+  EXPECT_EQ(ClientIp(proxy_, "198.51.100.1, 1.2.3.4:x, 10.7.7.7, 192.168.0.9", trusted_),
             V4(10, 7, 7, 7));
   // Empty elements are not addresses either.
   EXPECT_EQ(ClientIp(proxy_, "198.51.100.1, , 192.168.0.9", trusted_), V4(192, 168, 0, 9));
   EXPECT_EQ(ClientIp(proxy_, "198.51.100.1,", trusted_), proxy_);
   EXPECT_EQ(ClientIp(proxy_, ",198.51.100.1", trusted_), V4(198, 51, 100, 1));
-  // Ports, brackets and zones are garbage.
-  EXPECT_EQ(ClientIp(proxy_, "[2001:db8::1]:443", trusted_), proxy_);
+  // Zones, unclosed brackets and bad ports are garbage.
   EXPECT_EQ(ClientIp(proxy_, "fe80::1%eth0", trusted_), proxy_);
+  EXPECT_EQ(ClientIp(proxy_, "[2001:db8::1", trusted_), proxy_);
+  EXPECT_EQ(ClientIp(proxy_, "[2001:db8::1]443", trusted_), proxy_);
+  EXPECT_EQ(ClientIp(proxy_, "[2001:db8::1]:", trusted_), proxy_);
+  EXPECT_EQ(ClientIp(proxy_, "1.2.3.4:123456", trusted_), proxy_);
+  EXPECT_EQ(ClientIp(proxy_, "1.2.3.4:", trusted_), proxy_);
+}
+
+TEST_F(ClientIpTest, HopsWithPortsAsSomeProxiesWriteThem) {
+  EXPECT_EQ(ClientIp(proxy_, "198.51.100.1:51234", trusted_), V4(198, 51, 100, 1));
+  EXPECT_EQ(ClientIp(proxy_, "[2001:db8::1]:443", trusted_), Ip("2001:db8::1"));
+  EXPECT_EQ(ClientIp(proxy_, "[2001:db8::1]", trusted_), Ip("2001:db8::1"));
+  EXPECT_EQ(ClientIp(proxy_, "198.51.100.1, 192.168.0.9:8080", trusted_), V4(198, 51, 100, 1));
+  // A bare IPv6 address is never read as address:port.
+  EXPECT_EQ(ClientIp(proxy_, "2001:db8::1:443", trusted_), Ip("2001:db8::1:443"));
 }
 
 TEST_F(ClientIpTest, Ipv6Hops) {

@@ -7,6 +7,16 @@
 #include "adapters/memory/click_store.hpp"
 #include "adapters/memory/link_store.hpp"
 #include "adapters/memory/settings_store.hpp"
+#include "adapters/postgres/account_store.hpp"
+#include "adapters/postgres/click_store.hpp"
+#include "adapters/postgres/database.hpp"
+#include "adapters/postgres/link_store.hpp"
+#include "adapters/postgres/settings_store.hpp"
+#include "adapters/redis/client.hpp"
+#include "adapters/redis/invalidation_bus.hpp"
+#include "adapters/redis/rate_limit_store.hpp"
+#include "adapters/redis/redis_url.hpp"
+#include "adapters/redis/shared_cache.hpp"
 #include "adapters/sqlite/account_store.hpp"
 #include "adapters/sqlite/click_store.hpp"
 #include "adapters/sqlite/database.hpp"
@@ -16,6 +26,10 @@
 namespace kurz::app {
 
 namespace {
+
+// Connections to PostgreSQL per instance: enough for the API workers and the redirect-miss pool
+// of a small machine; the server's max_connections (100 by default) bounds instances times this.
+constexpr int kPostgresConnections = 16;
 
 struct MemoryBundle {
   adapters::memory::MemoryAccountStore accounts;
@@ -73,6 +87,42 @@ core::Result<Backends> OpenSqlite(const BackendUrl& url, bool migrate, int* appl
   return b;
 }
 
+struct PostgresBundle {
+  std::unique_ptr<adapters::postgres::PostgresDatabase> db;
+  std::unique_ptr<adapters::postgres::PostgresLinkStore> links;
+  std::unique_ptr<adapters::postgres::PostgresAccountStore> accounts;
+  std::unique_ptr<adapters::postgres::PostgresSettingsStore> settings;
+  std::unique_ptr<adapters::postgres::PostgresClickStore> clicks;
+};
+
+core::Result<Backends> OpenPostgres(const std::string& url, bool migrate, int* applied) {
+  adapters::postgres::PostgresOptions options;
+  options.max_connections = kPostgresConnections;
+  auto db = adapters::postgres::PostgresDatabase::Open(url, options);
+  if (!db) return std::unexpected(db.error());
+  if (migrate) {
+    auto n = (*db)->Migrate();  // also creates the click partitions ahead
+    if (!n) return std::unexpected(n.error());
+    if (applied) *applied = *n;
+  }
+  auto bundle = std::make_shared<PostgresBundle>();
+  bundle->db = std::move(*db);
+  bundle->links = std::make_unique<adapters::postgres::PostgresLinkStore>(*bundle->db);
+  bundle->accounts = std::make_unique<adapters::postgres::PostgresAccountStore>(*bundle->db);
+  bundle->settings = std::make_unique<adapters::postgres::PostgresSettingsStore>(*bundle->db);
+  bundle->clicks = std::make_unique<adapters::postgres::PostgresClickStore>(*bundle->db);
+  Backends b;
+  b.links = bundle->links.get();
+  b.accounts = bundle->accounts.get();
+  b.settings = bundle->settings.get();
+  b.click_log = bundle->clicks.get();
+  b.stats = bundle->clicks.get();
+  b.description = "postgres " + adapters::postgres::RedactUrl(url);
+  b.ping = [db = bundle->db.get()] { return db->Ping(); };
+  b.owner = bundle;
+  return b;
+}
+
 core::Result<Backends> OpenMemory(int* applied) {
   auto bundle = std::make_shared<MemoryBundle>();
   Backends b;
@@ -88,7 +138,46 @@ core::Result<Backends> OpenMemory(int* applied) {
   return b;
 }
 
+struct RedisBundle {
+  std::unique_ptr<adapters::redis::RedisClient> client;
+  std::unique_ptr<adapters::redis::RedisSharedCache> cache;
+  std::unique_ptr<adapters::redis::RedisInvalidationBus> bus;
+  std::unique_ptr<adapters::redis::RedisRateLimitStore> limits;
+  ~RedisBundle() {
+    bus.reset();  // stops its subscriber thread before the client goes
+  }
+};
+
 }  // namespace
+
+core::Result<SharedBackends> OpenSharedTier(const std::string& text,
+                                            const std::string& name_space) {
+  auto url = ParseBackendUrl(text);
+  if (!url) return std::unexpected(url.error());
+  if (url->scheme == "memory") return SharedBackends{};
+  if (url->scheme != "redis" && url->scheme != "redis-cluster") {
+    return core::Fail(
+        core::ErrorCode::kInvalidArgument,
+        "unknown --cache scheme '" + url->scheme + "' (known: memory, redis, redis-cluster)");
+  }
+  auto client = adapters::redis::RedisClient::Open(text);
+  if (!client) return std::unexpected(client.error());
+  auto bundle = std::make_shared<RedisBundle>();
+  bundle->client = std::move(*client);
+  const std::string prefix = name_space + ":";
+  bundle->cache = std::make_unique<adapters::redis::RedisSharedCache>(*bundle->client, prefix);
+  bundle->bus = std::make_unique<adapters::redis::RedisInvalidationBus>(*bundle->client,
+                                                                        prefix + "invalidate");
+  bundle->limits = std::make_unique<adapters::redis::RedisRateLimitStore>(*bundle->client, prefix);
+  SharedBackends b;
+  b.cache = bundle->cache.get();
+  b.bus = bundle->bus.get();
+  b.limits = bundle->limits.get();
+  b.description = adapters::redis::RedactRedisUrl(text);
+  b.ping = [client = bundle->client.get()] { return client->Ping(); };
+  b.owner = bundle;
+  return b;
+}
 
 std::string DatabaseUrl(const ServeConfig& config) {
   if (!config.database.empty()) return config.database;
@@ -101,12 +190,10 @@ core::Result<Backends> OpenBackends(const std::string& text, bool migrate, int* 
   if (url->scheme == "sqlite") return OpenSqlite(*url, migrate, applied);
   if (url->scheme == "memory") return OpenMemory(applied);
   if (url->scheme == "postgres" || url->scheme == "postgresql") {
-    return core::Fail(core::ErrorCode::kInvalidArgument,
-                      "--database postgres:// is not available in this version yet (known: "
-                      "sqlite, memory)");
+    return OpenPostgres(text, migrate, applied);
   }
-  return core::Fail(core::ErrorCode::kInvalidArgument,
-                    "unknown database scheme '" + url->scheme + "' (known: sqlite, memory)");
+  return core::Fail(core::ErrorCode::kInvalidArgument, "unknown database scheme '" + url->scheme +
+                                                           "' (known: sqlite, postgres, memory)");
 }
 
 core::Result<void> CheckAuxiliaryBackends(const ServeConfig& config) {
@@ -115,8 +202,7 @@ core::Result<void> CheckAuxiliaryBackends(const ServeConfig& config) {
     const std::string& value;
     const char* known;
   };
-  const Aux aux[] = {{"--cache", config.cache, "memory"},
-                     {"--events", config.events, "memory"},
+  const Aux aux[] = {{"--events", config.events, "memory"},
                      {"--analytics", config.analytics, "sqlite"}};
   for (const Aux& a : aux) {
     if (a.value.empty()) continue;

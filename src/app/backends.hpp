@@ -8,8 +8,11 @@
 #include "core/error.hpp"
 #include "ports/account_store.hpp"
 #include "ports/click_log.hpp"
+#include "ports/invalidation_bus.hpp"
 #include "ports/link_store.hpp"
+#include "ports/rate_limit_store.hpp"
 #include "ports/settings_store.hpp"
+#include "ports/shared_cache.hpp"
 
 namespace kurz::app {
 
@@ -25,6 +28,22 @@ struct Backends {
   std::string description;                   // for the start-up line (passwords redacted)
   std::function<core::Result<void>()> ping;  // readiness of the database
 };
+
+// What instances share besides the database, opened from --cache: nothing for memory:// (one
+// instance: its L1 is enough), Redis for redis:// and redis-cluster://.
+struct SharedBackends {
+  std::shared_ptr<void> owner;
+  ports::SharedCache* cache = nullptr;
+  ports::InvalidationBus* bus = nullptr;
+  ports::RateLimitStore* limits = nullptr;
+  std::string description;                   // for the start-up line (passwords redacted)
+  std::function<core::Result<void>()> ping;  // null without a shared tier
+};
+
+// Opens the shared tier named by `url` with keys and channels under `name_space` ("kurz" gives
+// "kurz:link:<code>", "kurz:invalidate", ...). Does not connect: Redis may come up later (calls
+// fail fast until then, and everything works without it). invalid_argument for a bad URL.
+core::Result<SharedBackends> OpenSharedTier(const std::string& url, const std::string& name_space);
 
 // The database URL in effect: --database, or sqlite under --data.
 std::string DatabaseUrl(const ServeConfig& config);

@@ -104,10 +104,10 @@ constexpr std::size_t kMinSecretLength = 16;
 
 const std::vector<std::string>& ServeFlagNames() {
   static const std::vector<std::string> names = {
-      "listen",      "data",           "base-url",       "database",       "cache",
-      "events",      "analytics",      "bootstrap-key",  "rate-limit-api", "rate-limit-redirect",
-      "geoip",       "threads",        "workers",        "cache-size",     "click-queue",
-      "uap-regexes", "ip-salt-secret", "trusted-proxies"};
+      "listen",      "data",           "base-url",        "database",       "cache",
+      "events",      "analytics",      "bootstrap-key",   "rate-limit-api", "rate-limit-redirect",
+      "geoip",       "threads",        "workers",         "cache-size",     "click-queue",
+      "uap-regexes", "ip-salt-secret", "trusted-proxies", "cache-namespace"};
   return names;
 }
 
@@ -214,6 +214,17 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
                         "hashes; use a long random string)");
     }
     c.ip_salt_secret = *v;
+  }
+  if (auto v = flags.Get("cache-namespace")) {
+    const bool ok =
+        !v->empty() && v->size() <= 64 && std::all_of(v->begin(), v->end(), [](unsigned char ch) {
+          return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
+        });
+    if (!ok) {
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        "--cache-namespace must be 1-64 letters, digits, '_', '-' or '.'");
+    }
+    c.cache_namespace = *v;
   }
   if (auto v = flags.Get("trusted-proxies")) {
     auto list = core::ParseCidrList(*v);

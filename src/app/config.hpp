@@ -28,6 +28,7 @@ struct ServeConfig {
   std::string base_url;  // empty: "http://<listen>"
   std::string database;  // empty: sqlite under data_dir
   std::string cache = "memory://";
+  std::string cache_namespace = "kurz";  // prefix of the shared cache's keys and channels
   std::string events = "memory://";
   std::string analytics;  // empty: the database
   std::optional<std::string> bootstrap_key;

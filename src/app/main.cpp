@@ -82,8 +82,13 @@ Flags (each also as KURZ_<FLAG>):
   --listen HOST:PORT          address to listen on (default 127.0.0.1:8080; port 0 picks one)
   --data DIR                  data directory for the embedded database (default ./kurz-data)
   --base-url URL              public address of short links (default http://<listen>)
-  --database URL              sqlite:///path/kurz.db (default: DIR/kurz.db) or memory://
-  --cache URL                 memory:// (the in-process cache; the only one in this version)
+  --database URL              sqlite:///path/kurz.db (default: DIR/kurz.db),
+                              postgres://user:pass@host:port/db (libpq URL, multi-host and
+                              target_session_attrs=read-write allowed) or memory://
+  --cache URL                 memory:// (in-process only, the default), redis://host:port[/db]
+                              or redis-cluster://h1:p1,h2:p2,...: a cache shared by every
+                              instance, cross-instance invalidation and API rate limits
+  --cache-namespace NAME      prefix of the shared cache's keys and channels (default kurz)
   --events URL                memory:// (the in-process click queue)
   --analytics URL             sqlite (clicks stored in the database)
   --bootstrap-key KEY         the admin key to create on an empty database (16-200 characters)
@@ -206,9 +211,46 @@ int Serve(int argc, char** argv) {
     geo = std::move(*opened);
   }
 
+  auto shared = OpenSharedTier(config->cache, config->cache_namespace);
+  if (!shared) return Fail("--cache: " + shared.error().detail, kExitUsage);
+
   service::RedirectCache cache(static_cast<std::size_t>(config->cache_size), kNegativeCacheTtl);
   service::CodeAllocator codes(*backends->links, *scrambler, kCodeBlockSize);
-  service::AccountService accounts(*backends->accounts, cache, clock);
+  service::SuspendedOwners suspended;
+  const service::SharedTier tier{shared->cache, shared->bus,
+                                 shared->cache != nullptr ? &suspended : nullptr};
+  service::AccountService accounts(*backends->accounts, cache, clock, tier);
+  // The bus's thread calls into the cache and the account service: stop it before they go.
+  struct StopSharedTier {
+    SharedBackends& tier;
+    ~StopSharedTier() { tier.owner.reset(); }
+  } stop_shared_tier{*shared};
+  if (shared->bus != nullptr) {
+    // Which users are suspended, now and whenever the bus may have missed a change.
+    const auto reload_suspended = [&accounts, &suspended] {
+      auto ids = accounts.SuspendedUserIds();
+      if (ids) {
+        suspended.Replace(*ids);
+      } else {
+        std::fprintf(stderr, "kurz: cannot reload the suspended users: %s\n",
+                     ids.error().detail.c_str());
+      }
+    };
+    reload_suspended();
+    auto subscribed = shared->bus->Subscribe([&cache, reload_suspended](const auto& message) {
+      if (message.lost || message.code == service::kFlushAll) {
+        cache.Clear();
+        reload_suspended();
+      } else {
+        cache.Invalidate(message.code);
+      }
+    });
+    if (!subscribed) {
+      std::fprintf(stderr,
+                   "kurz: cache %s is not reachable yet (%s); serving without it, retrying\n",
+                   shared->description.c_str(), subscribed.error().detail.c_str());
+    }
+  }
 
   auto bootstrap = accounts.Bootstrap(config->bootstrap_key);
   if (!bootstrap) return Fail("cannot create the admin user: " + bootstrap.error().detail);
@@ -261,7 +303,8 @@ int Serve(int argc, char** argv) {
       ":" + std::to_string(*port);
   const std::string base_url = config->base_url.empty() ? "http://" + host_port : config->base_url;
   const std::string self_host = base_url.substr(base_url.find("://") + 3);
-  links = std::make_unique<service::LinkService>(*backends->links, codes, cache, clock, self_host);
+  links = std::make_unique<service::LinkService>(*backends->links, codes, cache, clock, self_host,
+                                                 tier);
 
   http::ApiOptions api_options;
   api_options.base_url = base_url;
@@ -277,7 +320,18 @@ int Serve(int argc, char** argv) {
     return std::make_pair(std::string("database"),
                           ok ? std::string("ok") : "down: " + ok.error().detail);
   });
-  deps.extra_metrics = [&drain](std::string& out) {
+  if (shared->ping) {
+    deps.readiness.push_back([ping = shared->ping] {
+      auto ok = ping();
+      return std::make_pair(std::string("cache"),
+                            ok ? std::string("ok") : "down: " + ok.error().detail);
+    });
+  }
+  deps.shared_limits = shared->limits;
+  deps.extra_metrics = [&drain, &links](std::string& out) {
+    http::AppendMetric(out, "kurz_shared_cache_errors_total", "counter",
+                       "Calls to the shared cache or bus that failed; served without it.",
+                       static_cast<double>(links->shared_errors()));
     http::AppendMetric(out, "kurz_click_events_stored_total", "counter",
                        "Click events counted in the database.",
                        static_cast<double>(drain.stored()));
@@ -304,8 +358,10 @@ int Serve(int argc, char** argv) {
     server.Stop(std::chrono::milliseconds(5000));
   });
 
-  std::fprintf(stderr, "kurz: database %s, %d event loop thread(s), %d worker(s)\n",
-               backends->description.c_str(), threads, config->workers);
+  std::fprintf(stderr, "kurz: database %s, cache %s, %d event loop thread(s), %d worker(s)\n",
+               backends->description.c_str(),
+               shared->description.empty() ? "in process" : shared->description.c_str(), threads,
+               config->workers);
   std::printf("kurz listening on http://%s\n", host_port.c_str());
   std::fflush(stdout);
 

@@ -426,7 +426,11 @@ class Api::Impl {
   };
   Deps d_;
   ApiOptions o_;
+  // The shared limit of an API key, or the per-process one when the shared store is off or down.
+  core::GcraDecision CheckApiLimit(std::int64_t key_id);
+
   service::RateLimiter api_limiter_;
+  std::atomic<std::uint64_t> limit_fallbacks_{0};
   service::RateLimiter redirect_limiter_;
   std::vector<LoopState> loops_;
   char id_prefix_[17] = {};
@@ -707,6 +711,10 @@ std::string Api::Impl::RenderMetrics() const {
                static_cast<double>(d_.clicks.depth()));
   AppendMetric(out, "kurz_click_queue_capacity", "gauge", "Capacity of the click queue.",
                static_cast<double>(d_.clicks.capacity()));
+  AppendMetric(out, "kurz_rate_limit_fallbacks_total", "counter",
+               "API rate-limit checks decided by the per-process limiter because the shared store "
+               "did not answer.",
+               static_cast<double>(limit_fallbacks_.load(std::memory_order_relaxed)));
   AppendMetric(out, "kurz_backend_errors_total", "counter",
                "Requests answered 500 or 503 because a backend (the database) failed.",
                static_cast<double>(backend_errors_.load(std::memory_order_relaxed)));
@@ -714,6 +722,17 @@ std::string Api::Impl::RenderMetrics() const {
                static_cast<double>(d_.workers.queued()));
   if (d_.extra_metrics) d_.extra_metrics(out);
   return out;
+}
+
+core::GcraDecision Api::Impl::CheckApiLimit(std::int64_t key_id) {
+  if (d_.shared_limits != nullptr) {
+    char name[32];
+    std::snprintf(name, sizeof name, "api:%lld", static_cast<long long>(key_id));
+    auto shared = d_.shared_limits->Check(name, api_limiter_.gcra(), d_.clock.Now());
+    if (shared) return *shared;
+    limit_fallbacks_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return api_limiter_.Check({0, static_cast<std::uint64_t>(key_id)}, MonotonicMicros());
 }
 
 Response Api::Impl::RunApi(const RouteMatch& m, const Request& req, Reply& reply,
@@ -734,8 +753,7 @@ Response Api::Impl::RunApi(const RouteMatch& m, const Request& req, Reply& reply
   if (!who) return reply.Error(FromError(who.error()));
 
   if (api_limiter_.enabled()) {
-    const core::GcraDecision decision =
-        api_limiter_.Check({0, static_cast<std::uint64_t>(who->key_id)}, MonotonicMicros());
+    const core::GcraDecision decision = CheckApiLimit(who->key_id);
     const auto seconds = [](std::int64_t us) { return (us + 999'999) / 1'000'000; };
     limit_headers.emplace_back("RateLimit-Limit", std::to_string(api_limiter_.limit()));
     limit_headers.emplace_back("RateLimit-Remaining",

@@ -13,6 +13,7 @@
 #include "http/worker_pool.hpp"
 #include "ports/click_log.hpp"
 #include "ports/clock.hpp"
+#include "ports/rate_limit_store.hpp"
 #include "service/account_service.hpp"
 #include "service/click_queue.hpp"
 #include "service/link_service.hpp"
@@ -48,6 +49,9 @@ struct ApiDeps {
   // from `workers`, whose threads may wait on group commits, and sized to the cores, since more
   // threads than cores only add switching to a read-bound path.
   WorkerPool* lookups = nullptr;
+  // Per-API-key limits shared by every instance (cluster mode); null: per process. When it
+  // cannot answer, the per-process limiter decides (counted in kurz_rate_limit_fallbacks_total).
+  ports::RateLimitStore* shared_limits = nullptr;
 };
 
 // The HTTP face of kurz: routing, request ids, authentication, rate limits, the redirect path

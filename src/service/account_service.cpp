@@ -33,8 +33,18 @@ core::Result<void> ValidateTier(std::string_view tier) {
 }
 
 AccountService::AccountService(ports::AccountStore& store, RedirectCache& cache,
-                               const ports::Clock& clock)
-    : store_(store), cache_(cache), clock_(clock) {}
+                               const ports::Clock& clock, SharedTier shared)
+    : store_(store), cache_(cache), clock_(clock), shared_(shared) {}
+
+core::Result<std::vector<std::int64_t>> AccountService::SuspendedUserIds() {
+  auto users = store_.ListUsers();
+  if (!users) return std::unexpected(users.error());
+  std::vector<std::int64_t> ids;
+  for (const core::User& user : *users) {
+    if (user.status == core::UserStatus::kSuspended) ids.push_back(user.id);
+  }
+  return ids;
+}
 
 std::string AccountService::NewKeySecret() { return "kz_" + RandomBase62(40); }
 
@@ -144,8 +154,13 @@ core::Result<core::User> AccountService::SetUserStatus(const Principal& who, std
     }
     return user;
   }
-  // Cached redirects do not know owners; forget them all (a rare, admin-only operation).
+  // Cached redirects do not know owners; forget them all (a rare, admin-only operation), here and
+  // on every other instance, which also take the new status into their suspended sets.
+  if (shared_.suspended != nullptr) {
+    shared_.suspended->Set(user_id, status == core::UserStatus::kSuspended);
+  }
   cache_.Clear();
+  if (shared_.bus != nullptr) (void)shared_.bus->Publish(kFlushAll);
   return user;
 }
 

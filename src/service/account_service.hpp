@@ -29,7 +29,14 @@ struct CreatedUser {
 // Blocking (it calls the store): run it off the event loops.
 class AccountService {
  public:
-  AccountService(ports::AccountStore& store, RedirectCache& cache, const ports::Clock& clock);
+  // With a shared tier (cluster mode), a user's suspension or reactivation also updates the
+  // suspended set and is published to every instance (kFlushAll).
+  AccountService(ports::AccountStore& store, RedirectCache& cache, const ports::Clock& clock,
+                 SharedTier shared = {});
+
+  // The ids of the suspended users, from the store (for SuspendedOwners at start and after the
+  // bus may have missed messages).
+  core::Result<std::vector<std::int64_t>> SuspendedUserIds();
 
   // The principal of a presented key. unauthorized when the key is unknown, revoked or expired,
   // or its user is suspended.
@@ -65,6 +72,7 @@ class AccountService {
   ports::AccountStore& store_;
   RedirectCache& cache_;
   const ports::Clock& clock_;
+  SharedTier shared_;
 };
 
 // Validation of the inputs accounts take (exposed for tests).

@@ -9,13 +9,69 @@ namespace {
 constexpr int kMaxGeneratedAttempts = 8;
 }
 
+namespace {
+
+// A stored link as the shared cache keeps it: its own state, not its owner's (SuspendedOwners
+// decides that when the entry is read).
+ports::CachedRedirect ToShared(const core::Link& link) {
+  ports::CachedRedirect c;
+  c.kind =
+      link.deleted_at ? ports::CachedRedirect::Kind::kGone : ports::CachedRedirect::Kind::kRedirect;
+  c.status = static_cast<std::uint16_t>(link.redirect_type);
+  c.location = c.kind == ports::CachedRedirect::Kind::kRedirect ? core::ToAsciiUrl(link.url) : "";
+  c.expires_at = link.expires_at.value_or(0);
+  c.owner_id = link.owner_id;
+  return c;
+}
+
+CacheValue FromShared(const ports::CachedRedirect& c, core::Micros now,
+                      const SuspendedOwners* suspended) {
+  CacheValue value;
+  switch (c.kind) {
+    case ports::CachedRedirect::Kind::kNotFound:
+      value.kind = CacheKind::kNotFound;
+      return value;
+    case ports::CachedRedirect::Kind::kGone:
+      value.kind = CacheKind::kGone;
+      return value;
+    case ports::CachedRedirect::Kind::kRedirect:
+      break;
+  }
+  if ((suspended != nullptr && suspended->Contains(c.owner_id)) ||
+      (c.expires_at != 0 && c.expires_at <= now)) {
+    value.kind = CacheKind::kGone;
+    return value;
+  }
+  value.kind = CacheKind::kRedirect;
+  value.status = c.status;
+  value.location = c.location;
+  value.expires_at = c.expires_at;
+  return value;
+}
+
+}  // namespace
+
 LinkService::LinkService(ports::LinkStore& store, CodeAllocator& codes, RedirectCache& cache,
-                         const ports::Clock& clock, std::string self_host)
+                         const ports::Clock& clock, std::string self_host, SharedTier shared)
     : store_(store),
       codes_(codes),
       cache_(cache),
       clock_(clock),
-      self_host_(std::move(self_host)) {}
+      self_host_(std::move(self_host)),
+      shared_(shared) {}
+
+CacheValue LinkService::ValueOf(const core::Link& link, core::Micros now) {
+  CacheValue value;
+  if (link.IsGoneAt(now)) {
+    value.kind = CacheKind::kGone;
+    return value;
+  }
+  value.kind = CacheKind::kRedirect;
+  value.status = static_cast<std::uint16_t>(link.redirect_type);
+  value.location = core::ToAsciiUrl(link.url);
+  value.expires_at = link.expires_at.value_or(0);
+  return value;
+}
 
 core::Result<CreateLinkOutput> LinkService::Create(const Principal& who, CreateLinkInput input) {
   auto url = core::ValidateUrl(input.url, self_host_);
@@ -76,8 +132,13 @@ core::Result<CreateLinkOutput> LinkService::Create(const Principal& who, CreateL
       }
     }
   }
-  // A negative entry for this code (someone tried it before it existed) must not outlive this.
+  // A negative entry for this code (someone tried it before it existed) must not outlive this,
+  // here or on any other instance.
   cache_.Invalidate(link.code);
+  if (shared_.cache != nullptr) {
+    if (!shared_.cache->Put(link.code, ToShared(link), ports::kSharedCacheTtl)) CountSharedError();
+  }
+  if (shared_.bus != nullptr && !shared_.bus->Publish(link.code)) CountSharedError();
   return CreateLinkOutput{std::move(link), true};
 }
 
@@ -114,24 +175,41 @@ core::Result<void> LinkService::Delete(const Principal& who, std::string_view co
     return deleted;
   }
   cache_.Invalidate(code);
+  if (shared_.cache != nullptr) {
+    // A tombstone rather than a removal: a concurrent miss that read the link before the delete
+    // fills only an empty slot, so it cannot bring the link back.
+    ports::CachedRedirect tombstone;
+    tombstone.kind = ports::CachedRedirect::Kind::kGone;
+    tombstone.owner_id = who.user_id;
+    if (!shared_.cache->Put(code, tombstone, ports::kSharedCacheTtl)) CountSharedError();
+  }
+  if (shared_.bus != nullptr && !shared_.bus->Publish(code)) CountSharedError();
   return {};
 }
 
 core::Result<CacheValue> LinkService::Resolve(std::string_view code) {
   const std::uint64_t generation = cache_.Generation(code);
   const core::Micros now = clock_.Now();
+  if (shared_.cache != nullptr) {
+    auto shared = shared_.cache->Get(code);
+    if (shared && *shared) {
+      CacheValue value = FromShared(**shared, now, shared_.suspended);
+      cache_.Fill(code, value, generation, now);
+      return value;
+    }
+    if (!shared) CountSharedError();  // down or unreadable: the store answers
+  }
   auto link = store_.Find(code);
   CacheValue value;
   if (!link) {
     if (link.error().code != core::ErrorCode::kNotFound) return std::unexpected(link.error());
-    value.kind = CacheKind::kNotFound;
-  } else if (link->IsGoneAt(now)) {
-    value.kind = CacheKind::kGone;
+    value.kind = CacheKind::kNotFound;  // not shared: the L1 keeps it for a short TTL
   } else {
-    value.kind = CacheKind::kRedirect;
-    value.status = static_cast<std::uint16_t>(link->redirect_type);
-    value.location = core::ToAsciiUrl(link->url);
-    value.expires_at = link->expires_at.value_or(0);
+    value = ValueOf(*link, now);
+    if (shared_.cache != nullptr &&
+        !shared_.cache->PutIfAbsent(code, ToShared(*link), ports::kSharedCacheTtl)) {
+      CountSharedError();
+    }
   }
   cache_.Fill(code, value, generation, now);
   return value;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -10,9 +11,12 @@
 #include "core/error.hpp"
 #include "core/link.hpp"
 #include "ports/clock.hpp"
+#include "ports/invalidation_bus.hpp"
 #include "ports/link_store.hpp"
+#include "ports/shared_cache.hpp"
 #include "service/code_allocator.hpp"
 #include "service/redirect_cache.hpp"
+#include "service/suspended_owners.hpp"
 
 namespace kurz::service {
 
@@ -42,12 +46,31 @@ struct LinkPage {
   std::optional<core::ListCursor> next;
 };
 
+// What instances share in cluster mode (all null in the embedded mode): the L2 cache in front of
+// the store, the bus that tells every instance to drop a code from its L1, and the suspended
+// users (kept by AccountService and the bus).
+struct SharedTier {
+  ports::SharedCache* cache = nullptr;
+  ports::InvalidationBus* bus = nullptr;
+  SuspendedOwners* suspended = nullptr;  // required when cache is set
+};
+
+// The bus message that means "forget every cached code and reload the suspended users" (a code
+// never contains '*').
+inline constexpr std::string_view kFlushAll = "*";
+
 // The seed's URL Service: creating, reading, listing and deleting links, and resolving codes for
 // the redirect path on a cache miss. Blocking (it calls the store): run it off the event loops.
+//
+// With a shared tier: a miss reads the L2 cache before the store and fills it from the store
+// (only where it holds nothing, so a late fill never overwrites a delete's tombstone); a create
+// writes the link through to L2; a delete writes a `gone` tombstone; both publish the code so
+// every instance drops it from its L1. The L2 is never the source of truth: when it is down,
+// everything goes on with the L1 and the store.
 class LinkService {
  public:
   LinkService(ports::LinkStore& store, CodeAllocator& codes, RedirectCache& cache,
-              const ports::Clock& clock, std::string self_host);
+              const ports::Clock& clock, std::string self_host, SharedTier shared = {});
 
   core::Result<CreateLinkOutput> Create(const Principal& who, CreateLinkInput input);
   // not_found also for links of other users and deleted ones.
@@ -57,15 +80,27 @@ class LinkService {
   // Soft delete; from its return no redirect on this instance answers with the link.
   core::Result<void> Delete(const Principal& who, std::string_view code);
 
-  // The redirect answer for a code, from the store, and remembered in the cache.
+  // The redirect answer for a code, from the shared cache or the store, and remembered in the
+  // L1 cache.
   core::Result<CacheValue> Resolve(std::string_view code);
 
+  // Calls to the shared tier that failed (it was down or slow); the service went on without it.
+  std::uint64_t shared_errors() const { return shared_errors_.load(std::memory_order_relaxed); }
+
  private:
+  // Tells the shared tier about a new state of code (write-through, tombstone) and publishes it.
+  void Share(std::string_view code, const CacheValue& value, std::int64_t owner_id);
+  // The redirect answer of a stored link at now.
+  static CacheValue ValueOf(const core::Link& link, core::Micros now);
+  void CountSharedError() { shared_errors_.fetch_add(1, std::memory_order_relaxed); }
+
   ports::LinkStore& store_;
   CodeAllocator& codes_;
   RedirectCache& cache_;
   const ports::Clock& clock_;
   std::string self_host_;
+  SharedTier shared_;
+  std::atomic<std::uint64_t> shared_errors_{0};
 };
 
 }  // namespace kurz::service

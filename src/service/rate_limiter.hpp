@@ -25,6 +25,7 @@ class RateLimiter {
 
   bool enabled() const { return limit_.rate_per_second > 0; }
   std::int64_t limit() const { return limit_.burst; }
+  const core::GcraLimit& gcra() const { return limit_; }
 
   // Checks and, when allowed, counts one request of key at monotonic instant now_us.
   core::GcraDecision Check(Key key, std::int64_t now_us);

@@ -1,0 +1,160 @@
+#include "adapters/redis/shared_cache.hpp"
+
+#include <charconv>
+#include <cstdint>
+
+#include "adapters/redis/guard.hpp"
+
+namespace kurz::adapters::redis {
+namespace {
+
+using Kind = ports::CachedRedirect::Kind;
+
+// Record: "1 <kind> <status> <expires_at> <owner_id> <location>" where kind is r (redirect),
+// n (not found) or g (gone). The leading 1 is the format's version; the location comes last so
+// it may hold any byte.
+constexpr char kVersion = '1';
+
+char KindChar(Kind kind) {
+  switch (kind) {
+    case Kind::kRedirect:
+      return 'r';
+    case Kind::kGone:
+      return 'g';
+    case Kind::kNotFound:
+      break;
+  }
+  return 'n';
+}
+
+// Reads a decimal number followed by a space from the front of text.
+template <class T>
+bool TakeNumber(std::string_view& text, T& value) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end == text.data() + text.size() || *end != ' ') return false;
+  text.remove_prefix(static_cast<std::size_t>(end - text.data()) + 1);
+  return true;
+}
+
+core::Error Unexpected(const Reply& reply, std::string_view what) {
+  return core::Error{core::ErrorCode::kInternal,
+                     "redis " + std::string(what) + ": " +
+                         (reply.IsError() ? reply.str : std::string("unexpected reply"))};
+}
+
+}  // namespace
+
+RedisSharedCache::RedisSharedCache(RedisClient& client, std::string key_prefix)
+    : client_(client), key_prefix_(std::move(key_prefix)) {}
+
+std::string RedisSharedCache::KeyOf(std::string_view code) const {
+  std::string key = key_prefix_;
+  key += "link:";
+  key += code;
+  return key;
+}
+
+std::string RedisSharedCache::Encode(const ports::CachedRedirect& value) {
+  std::string record;
+  record.reserve(48 + value.location.size());
+  record += kVersion;
+  record += ' ';
+  record += KindChar(value.kind);
+  record += ' ';
+  record += std::to_string(value.status);
+  record += ' ';
+  record += std::to_string(value.expires_at);
+  record += ' ';
+  record += std::to_string(value.owner_id);
+  record += ' ';
+  record += value.location;
+  return record;
+}
+
+std::optional<ports::CachedRedirect> RedisSharedCache::Decode(std::string_view record) {
+  if (record.size() < 4 || record[0] != kVersion || record[1] != ' ' || record[3] != ' ') {
+    return std::nullopt;
+  }
+  ports::CachedRedirect value;
+  switch (record[2]) {
+    case 'r':
+      value.kind = Kind::kRedirect;
+      break;
+    case 'n':
+      value.kind = Kind::kNotFound;
+      break;
+    case 'g':
+      value.kind = Kind::kGone;
+      break;
+    default:
+      return std::nullopt;
+  }
+  record.remove_prefix(4);
+  if (!TakeNumber(record, value.status) || !TakeNumber(record, value.expires_at) ||
+      !TakeNumber(record, value.owner_id)) {
+    return std::nullopt;
+  }
+  value.location = std::string(record);
+  return value;
+}
+
+Result<std::optional<ports::CachedRedirect>> RedisSharedCache::Get(std::string_view code) {
+  return Guard([&]() -> Result<std::optional<ports::CachedRedirect>> {
+    const std::string key = KeyOf(code);
+    const std::string_view args[] = {"GET", key};
+    auto reply = client_.Command(key, args);
+    if (!reply) return std::unexpected(reply.error());
+    if (reply->type == Reply::Type::kNil) return std::nullopt;
+    if (reply->type != Reply::Type::kString) return std::unexpected(Unexpected(*reply, "GET"));
+    auto value = Decode(reply->str);
+    if (!value) {
+      return core::Fail(core::ErrorCode::kInternal,
+                        "redis GET " + key + ": not a cache record of this version");
+    }
+    return value;
+  });
+}
+
+Result<void> RedisSharedCache::Put(std::string_view code, const ports::CachedRedirect& value,
+                                   core::Micros ttl) {
+  if (ttl <= 0) return core::Fail(core::ErrorCode::kInvalidArgument, "cache TTL must be > 0");
+  return Guard([&]() -> Result<void> {
+    const std::string key = KeyOf(code);
+    const std::string record = Encode(value);
+    const std::string millis = std::to_string((ttl + 999) / 1000);
+    const std::string_view args[] = {"SET", key, record, "PX", millis};
+    auto reply = client_.Command(key, args);
+    if (!reply) return std::unexpected(reply.error());
+    if (reply->type != Reply::Type::kStatus) return std::unexpected(Unexpected(*reply, "SET"));
+    return {};
+  });
+}
+
+Result<bool> RedisSharedCache::PutIfAbsent(std::string_view code,
+                                           const ports::CachedRedirect& value, core::Micros ttl) {
+  if (ttl <= 0) return core::Fail(core::ErrorCode::kInvalidArgument, "cache TTL must be > 0");
+  return Guard([&]() -> Result<bool> {
+    const std::string key = KeyOf(code);
+    const std::string record = Encode(value);
+    const std::string millis = std::to_string((ttl + 999) / 1000);
+    const std::string_view args[] = {"SET", key, record, "PX", millis, "NX"};
+    auto reply = client_.Command(key, args);
+    if (!reply) return std::unexpected(reply.error());
+    if (reply->type == Reply::Type::kStatus) return true;  // OK: stored
+    if (reply->type == Reply::Type::kNil) return false;    // an entry was there
+    return std::unexpected(Unexpected(*reply, "SET NX"));
+  });
+}
+
+Result<void> RedisSharedCache::Remove(std::string_view code) {
+  return Guard([&]() -> Result<void> {
+    const std::string key = KeyOf(code);
+    const std::string_view args[] = {"DEL", key};
+    auto reply = client_.Command(key, args);
+    if (!reply) return std::unexpected(reply.error());
+    if (reply->type != Reply::Type::kInteger) return std::unexpected(Unexpected(*reply, "DEL"));
+    return {};
+  });
+}
+
+}  // namespace kurz::adapters::redis

@@ -4,8 +4,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <random>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "support/http_client.hpp"
@@ -156,7 +160,53 @@ KurzTest::KurzTest() : data_dir_("kurz-data") {}
 
 KurzTest::~KurzTest() = default;
 
+namespace {
+
+// "<url>?options=-csearch_path%3D<schema>" (or "&options=..." when the URL has a query).
+std::string WithSearchPath(const std::string& url, const std::string& schema) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
+}
+
+std::string RequiredEnv(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') {
+    throw std::runtime_error(std::string(name) +
+                             " is not set: the cluster-mode suites need the test servers "
+                             "(scripts/services/postgres start; scripts/services/redis start; "
+                             "export the URLs they print with 'url'), as scripts/test does");
+  }
+  return v;
+}
+
+void Psql(const std::string& url, const std::string& sql) {
+  RunResult run = RunToExit("/usr/bin/psql", {url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql});
+  if (!run.status.Success()) {
+    throw std::runtime_error("psql " + sql + ": " + run.status.Describe() + " " + run.err);
+  }
+}
+
+bool ClusterMode() {
+  const char* v = std::getenv("KURZ_TEST_BACKEND");
+  return v != nullptr && std::string_view(v) == "cluster";
+}
+
+}  // namespace
+
 void KurzTest::SetUp() {
+  std::vector<std::string> backend;
+  if (ClusterMode()) {
+    const std::string postgres = RequiredEnv("KURZ_TEST_POSTGRES_URL");
+    const std::string redis = RequiredEnv("KURZ_TEST_REDIS_URL");
+    char name[32];
+    std::snprintf(name, sizeof name, "kit_%d_%08x", static_cast<int>(getpid()),
+                  static_cast<unsigned>(std::random_device{}()));
+    cluster_schema_ = name;
+    Psql(postgres, "CREATE SCHEMA " + cluster_schema_);
+    backend = {"--database",        WithSearchPath(postgres, cluster_schema_),
+               "--cache",           redis,
+               "--cache-namespace", cluster_schema_};
+  }
   std::vector<std::string> args = {"serve",
                                    "--listen",
                                    "127.0.0.1:0",
@@ -164,12 +214,24 @@ void KurzTest::SetUp() {
                                    data_dir_.path(),
                                    "--bootstrap-key",
                                    std::string(kBootstrapKey)};
+  for (auto& arg : backend) args.push_back(std::move(arg));
   for (auto& arg : ExtraArgs()) args.push_back(std::move(arg));
   server_ = std::make_unique<KurzProcess>(KurzBinary(), std::move(args), ExtraEnv());
   ASSERT_TRUE(server_->Start()) << "kurz did not start:\n" << server_->Describe();
 }
 
 void KurzTest::TearDown() {
+  struct DropSchema {
+    const std::string& schema;
+    ~DropSchema() {
+      if (schema.empty()) return;
+      try {
+        Psql(RequiredEnv("KURZ_TEST_POSTGRES_URL"), "DROP SCHEMA " + schema + " CASCADE");
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+    }
+  } drop{cluster_schema_};
   if (!server_ || !server_->running()) return;
   ExitStatus status = server_->Terminate();
   // A server that cannot stop cleanly (or that sanitizers flagged at exit) fails the test that

@@ -87,6 +87,10 @@ struct NewUser {
 
 // Base fixture: every test gets its own kurz server on a fresh data directory, started as
 //   kurz serve --listen 127.0.0.1:0 --data <tmp> --bootstrap-key <kBootstrapKey> <ExtraArgs()>
+// With KURZ_TEST_BACKEND=cluster in the environment (ctest runs the suites a second time so,
+// prefixed "cluster."), the same server runs on PostgreSQL (a fresh schema of
+// $KURZ_TEST_POSTGRES_URL) and Redis ($KURZ_TEST_REDIS_URL, a fresh --cache-namespace) instead of
+// the embedded defaults: the same black-box tests for both modes.
 class KurzTest : public ::testing::Test {
  protected:
   KurzTest();
@@ -127,6 +131,8 @@ class KurzTest : public ::testing::Test {
                                std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
  private:
+  // Cluster mode: the schema and cache namespace of this test ("" in the embedded mode).
+  std::string cluster_schema_;
   TempDir data_dir_;
   std::unique_ptr<KurzProcess> server_;
   int url_counter_ = 0;

@@ -198,9 +198,8 @@ TYPED_TEST_P(SharedCacheContract, ConcurrentWritersNeverMixEntries) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(SharedCacheContract, PutIfAbsentNeverOverwritesATombstone,
-                            UnknownCodeIsAMiss, PutThenGetRoundTripsEveryField,
-                            EveryKindRoundTrips, PutReplacesTheEntry,
-                            RemoveForgetsTheEntryAndMayBeRepeated,
+                            UnknownCodeIsAMiss, PutThenGetRoundTripsEveryField, EveryKindRoundTrips,
+                            PutReplacesTheEntry, RemoveForgetsTheEntryAndMayBeRepeated,
                             CodesAreCaseSensitiveAndIndependent, EntriesExpireAfterTheirTtl,
                             NonPositiveTtlIsInvalidArgument, AnotherInstanceSeesTheSameEntries,
                             ConcurrentWritersNeverMixEntries);

@@ -141,10 +141,10 @@ def run_wrk(url, script, connections, duration, pid, env=None, settle=None):
 
 
 class Kurz:
-    def __init__(self, binary, data, threads, cache_size=None):
+    def __init__(self, binary, data, threads, cache_size=None, extra=()):
         self.port = free_port()
         args = [binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", data,
-                "--bootstrap-key", KEY, "--rate-limit-api", "0"]
+                "--bootstrap-key", KEY, "--rate-limit-api", "0", *extra]
         if threads:
             args += ["--threads", str(threads)]
         if cache_size is not None:
@@ -263,6 +263,64 @@ def fmt(r, threads=False):
     return text
 
 
+def cluster_main(args):
+    """Cluster mode: kurz on PostgreSQL and Redis (the test servers of scripts/services, started
+    here if they are not running), creates and redirects with L1 on and with L1 off (Redis the
+    only cache). The servers' own CPU is not in kurz's figures."""
+    services = os.path.join(ROOT, "scripts", "services")
+    for name in ("postgres", "redis"):
+        subprocess.run([os.path.join(services, name), "start"], check=True,
+                       stdout=subprocess.DEVNULL)
+    pg = subprocess.run([os.path.join(services, "postgres"), "url"], check=True,
+                        capture_output=True, text=True).stdout.strip()
+    redis = subprocess.run([os.path.join(services, "redis"), "url"], check=True,
+                           capture_output=True, text=True).stdout.strip()
+    schema = f"bench_{os.getpid()}"
+    subprocess.run(["psql", pg, "-q", "-c", f"CREATE SCHEMA {schema}"], check=True)
+    db = pg + ("&" if "?" in pg else "?") + f"options=-csearch_path%3D{schema}"
+    extra = ["--database", db, "--cache", redis, "--cache-namespace", schema]
+    work = tempfile.mkdtemp(prefix="kurz-bench-")
+    data = os.path.join(work, "data")
+    os.makedirs(data)
+    lua = os.path.join(ROOT, "bench")
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True).stdout.strip()
+    print(f"kurz cluster benchmark — commit {commit}, {os.cpu_count()} cores, PostgreSQL 15 + "
+          f"Redis 7 on the same machine, {args.links} links, wrk -t1 -c64 -d{args.duration}s")
+    try:
+        kurz = Kurz(args.kurz, data, 0, extra=extra)
+        print("\nlink creation on PostgreSQL (POST /v1/urls, unique URLs, committed before 201)")
+        print(f"{'clients':>8} {'links/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'cpu us':>8}")
+        for c in (8, 64):
+            r = run_wrk(kurz.url + "/v1/urls", f"{lua}/create.lua", c, 5, kurz.proc.pid,
+                        {"KURZ_BENCH_KEY": KEY, "KURZ_BENCH_TAG": f"c{c}"})
+            print(f"{c:>8} {fmt(r, threads=True)}")
+        round_no = 0
+        while count_links(kurz.url) < args.links:
+            round_no += 1
+            run_wrk(kurz.url + "/v1/urls", f"{lua}/create.lua", 64, 5, kurz.proc.pid,
+                    {"KURZ_BENCH_KEY": KEY, "KURZ_BENCH_TAG": f"fill{round_no}"})
+        codes = list_codes(kurz.url)
+        kurz.stop()
+        codes_file = os.path.join(work, "codes.txt")
+        with open(codes_file, "w") as f:
+            f.write("\n".join(c for c, _ in codes) + "\n")
+        env = {"KURZ_BENCH_CODES": codes_file}
+        print(f"\nredirects, random codes over {len(codes)} links (GET /{{code}} → 301)")
+        print(f"{'config':<34} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'cpu us':>8}")
+        for label, size in (("L1 on (default), Redis L2", None), ("L1 off, Redis the only cache", 0)):
+            kurz = Kurz(args.kurz, data, 0, size, extra=extra)
+            run_wrk(kurz.url, f"{lua}/redirect.lua", 64, 5, kurz.proc.pid, env, kurz.settle)
+            r = run_wrk(kurz.url, f"{lua}/redirect.lua", 64, args.duration, kurz.proc.pid, env,
+                        kurz.settle)
+            print(f"{label:<34} {fmt(r, threads=True)}")
+            kurz.stop()
+    finally:
+        subprocess.run(["psql", pg, "-q", "-c", f"DROP SCHEMA IF EXISTS {schema} CASCADE"])
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--links", type=int, default=100_000)
@@ -275,7 +333,17 @@ def main():
                          "measure uniform random redirects over all of them")
     ap.add_argument("--miss-cache", type=int, default=10_000,
                     help="cache size for the miss-path run (0 skips it)")
+    ap.add_argument("--cluster", action="store_true",
+                    help="measure cluster mode instead: kurz on PostgreSQL + Redis (started "
+                         "with scripts/services); use a smaller --links, e.g. 20000")
     args = ap.parse_args()
+    if args.cluster:
+        if not shutil.which("wrk"):
+            die("wrk is not installed (scripts/install-deps --bench)")
+        if not os.access(args.kurz, os.X_OK):
+            die(f"no kurz binary at {args.kurz} (cmake --preset release && cmake --build --preset release)")
+        cluster_main(args)
+        return
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool) and not os.path.exists(f"/usr/sbin/{tool}"):
             die(f"{tool} is not installed (scripts/install-deps --bench)")

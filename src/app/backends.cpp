@@ -174,7 +174,15 @@ core::Result<SharedBackends> OpenSharedTier(const std::string& text,
   b.bus = bundle->bus.get();
   b.limits = bundle->limits.get();
   b.description = adapters::redis::RedactRedisUrl(text);
-  b.ping = [client = bundle->client.get()] { return client->Ping(); };
+  // Ready when Redis answers and the invalidation subscription is up (until it is, deletes made
+  // on other instances do not reach this one's L1).
+  b.ping = [client = bundle->client.get(), bus = bundle->bus.get()]() -> core::Result<void> {
+    if (auto ok = client->Ping(); !ok) return ok;
+    if (!bus->subscribed()) {
+      return core::Fail(core::ErrorCode::kUnavailable, "invalidation subscription not up yet");
+    }
+    return {};
+  };
   b.owner = bundle;
   return b;
 }

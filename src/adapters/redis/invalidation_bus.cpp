@@ -11,7 +11,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds kFirstBackoff{50};
-constexpr std::chrono::milliseconds kMaxBackoff{2000};
+constexpr std::chrono::milliseconds kMaxBackoff{250};
 // How long Listen waits for data before it checks for stop and heartbeats.
 constexpr std::chrono::milliseconds kPollSlice{50};
 

@@ -316,7 +316,8 @@ def cluster_main(args):
             print(f"{label:<34} {fmt(r, threads=True)}")
             kurz.stop()
     finally:
-        subprocess.run(["psql", pg, "-q", "-c", f"DROP SCHEMA IF EXISTS {schema} CASCADE"])
+        subprocess.run(["psql", pg, "-q", "-c", "SET client_min_messages = warning",
+                        "-c", f"DROP SCHEMA IF EXISTS {schema} CASCADE"])
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
 

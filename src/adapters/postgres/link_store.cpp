@@ -37,12 +37,17 @@ struct OwnerSql {
 OwnerSql MakeOwnerSql(bool ownerless) {
   const std::string owner = OwnerIs(ownerless);
   OwnerSql sql;
-  // Served by the unique idx_urls_dedup: at most one row qualifies; the url itself is compared
-  // too, so an MD5 collision never returns another url.
-  sql.find_duplicate = SelectLinks() + "WHERE " + owner +
+  // Served by the unique idx_urls_dedup (leading column MD5(url)): at most one row qualifies;
+  // the url itself is compared too, so an MD5 collision never returns another url. The owner is
+  // compared as "user_id + 0" on purpose: with statistics that lag a fast-growing table, the
+  // planner otherwise prefers idx_urls_user_id_created and filters every link of the owner
+  // (measured: 15,000 rows per create, 2.7 ms of server CPU, creates/s down to ~600).
+  const std::string dedup_owner =
+      ownerless ? "u.user_id IS NULL AND $1::int8 IS NULL" : "u.user_id + 0 = $1";
+  sql.find_duplicate = SelectLinks() + "WHERE " + dedup_owner +
                        " AND MD5(u.original_url) = MD5($2::text) AND u.original_url = $2::text"
                        " AND u.redirect_type = $3 AND u.deleted_at IS NULL AND NOT u.is_custom"
-                       " AND u.expires_at IS NULL ORDER BY u.created_at DESC LIMIT 1";
+                       " AND u.expires_at IS NULL LIMIT 1";
   // Both served by idx_urls_user_id_created, walked from the cursor on.
   sql.list_first = SelectLinks() + "WHERE " + owner +
                    " AND u.deleted_at IS NULL"

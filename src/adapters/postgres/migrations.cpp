@@ -12,7 +12,7 @@ namespace {
 //   reorders keys and respaces), and nothing queries inside it.
 // - the seed's idx_urls_short_code_active cannot be built (NOW() in an index predicate is not
 //   immutable); the primary key serves redirects. Its MD5(original_url) index becomes the unique
-//   idx_urls_dedup on (owner, MD5(url), redirect type) over active plain links: deduplication as
+//   idx_urls_dedup on (MD5(url), owner, redirect type) over active plain links: deduplication as
 //   a constraint, so concurrent identical creates cannot both insert. Lookups also compare the url
 //   itself; an MD5 collision can only make an owner's own second create a conflict.
 // - users.email is unique ignoring case (the seed's idx_users_email on lower(email)).
@@ -73,7 +73,7 @@ CREATE INDEX idx_urls_user_id_created ON urls (user_id, created_at DESC, short_c
   WHERE deleted_at IS NULL;
 CREATE INDEX idx_urls_expires_at ON urls (expires_at)
   WHERE expires_at IS NOT NULL AND deleted_at IS NULL;
-CREATE UNIQUE INDEX idx_urls_dedup ON urls (user_id, MD5(original_url), redirect_type)
+CREATE UNIQUE INDEX idx_urls_dedup ON urls (MD5(original_url), user_id, redirect_type)
   WHERE deleted_at IS NULL AND NOT is_custom AND expires_at IS NULL;
 
 -- The code counter: LeaseCodeBlock advances it by a whole block in one UPDATE ... RETURNING.

@@ -1,5 +1,6 @@
 #include "app/backends.hpp"
 
+#include <cstdio>
 #include <filesystem>
 #include <system_error>
 
@@ -17,6 +18,7 @@
 #include "adapters/redis/rate_limit_store.hpp"
 #include "adapters/redis/redis_url.hpp"
 #include "adapters/redis/shared_cache.hpp"
+#include "adapters/routing/read_routing.hpp"
 #include "adapters/sqlite/account_store.hpp"
 #include "adapters/sqlite/click_store.hpp"
 #include "adapters/sqlite/database.hpp"
@@ -148,6 +150,67 @@ struct RedisBundle {
   }
 };
 
+// The replicas' databases and stores, and the routing stores over them and the primary's.
+struct ReplicaBundle {
+  std::shared_ptr<void> primary;  // the primary's bundle, whose stores the routing stores use
+  std::vector<std::unique_ptr<adapters::postgres::PostgresDatabase>> dbs;
+  std::vector<std::unique_ptr<adapters::postgres::PostgresLinkStore>> links;
+  std::vector<std::unique_ptr<adapters::postgres::PostgresClickStore>> clicks;
+  std::unique_ptr<adapters::routing::ReplicaSet> set;
+  std::unique_ptr<adapters::routing::ReadRoutingLinkStore> routed_links;
+  std::unique_ptr<adapters::routing::ReadRoutingStatsStore> routed_stats;
+};
+
+// libpq's messages span lines ("...refused\n\tIs the server running..."): one line for logs.
+std::string OneLine(std::string text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == '\n' || c == '\t' || c == ' ';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(space ? ' ' : c);
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
+}
+
+void AppendCounter(std::string& out, const char* name, const std::string& labels,
+                   std::uint64_t value) {
+  out.append(name).append(labels).append(" ").append(std::to_string(value)).append("\n");
+}
+
+void AppendReplicaMetrics(const adapters::routing::ReplicaSet& set, std::string& out) {
+  const auto label = [](const char* key, std::size_t i) {
+    return std::string("{") + key + "=\"replica-" + std::to_string(i + 1) + "\"}";
+  };
+  out.append(
+      "# HELP kurz_db_reads_total Reads routed over --database-replicas, by the server that "
+      "answered.\n# TYPE kurz_db_reads_total counter\n");
+  AppendCounter(out, "kurz_db_reads_total", "{target=\"primary\"}", set.primary_reads());
+  for (std::size_t i = 0; i < set.size(); ++i) {
+    AppendCounter(out, "kurz_db_reads_total", label("target", i), set.replica_reads(i));
+  }
+  out.append(
+      "# HELP kurz_db_replica_errors_total Reads a replica failed (the next replica or the primary "
+      "answered them).\n# TYPE kurz_db_replica_errors_total counter\n");
+  for (std::size_t i = 0; i < set.size(); ++i) {
+    AppendCounter(out, "kurz_db_replica_errors_total", label("replica", i), set.replica_errors(i));
+  }
+  out.append(
+      "# HELP kurz_db_replica_up 1 while a replica takes reads, 0 while it is left out after "
+      "failing (tried again after a second).\n# TYPE kurz_db_replica_up gauge\n");
+  for (std::size_t i = 0; i < set.size(); ++i) {
+    AppendCounter(out, "kurz_db_replica_up", label("replica", i), set.IsDown(i) ? 0 : 1);
+  }
+  out.append(
+      "# HELP kurz_db_replica_fallbacks_total Reads the primary answered because no replica "
+      "could.\n# TYPE kurz_db_replica_fallbacks_total counter\n");
+  AppendCounter(out, "kurz_db_replica_fallbacks_total", "", set.fallbacks());
+  out.append(
+      "# HELP kurz_db_replica_rechecks_total Links a replica did not find that were looked up "
+      "again on the primary (replication lag).\n# TYPE kurz_db_replica_rechecks_total counter\n");
+  AppendCounter(out, "kurz_db_replica_rechecks_total", "", set.rechecks());
+}
+
 }  // namespace
 
 core::Result<SharedBackends> OpenSharedTier(const std::string& text,
@@ -202,6 +265,58 @@ core::Result<Backends> OpenBackends(const std::string& text, bool migrate, int* 
   }
   return core::Fail(core::ErrorCode::kInvalidArgument, "unknown database scheme '" + url->scheme +
                                                            "' (known: sqlite, postgres, memory)");
+}
+
+core::Result<void> AddReadReplicas(Backends& backends, const std::vector<std::string>& urls) {
+  auto bundle = std::make_shared<ReplicaBundle>();
+  adapters::postgres::PostgresOptions options;
+  options.max_connections = kPostgresConnections;
+  options.connect_timeout_seconds = 2;  // libpq's least: a replica that hangs costs little
+  options.connect_on_open = false;      // one that is down now is used once it is up
+  bundle->set = std::make_unique<adapters::routing::ReplicaSet>(urls.size());
+  for (std::size_t i = 0; i < urls.size(); ++i) {
+    auto db = adapters::postgres::PostgresDatabase::Open(urls[i], options);
+    if (!db) return std::unexpected(db.error());
+    if (auto ok = (*db)->Ping(); !ok) {
+      bundle->set->MarkDown(i);
+      std::fprintf(stderr,
+                   "kurz: replica-%zu %s is not reachable (%s); its reads go to the others and the "
+                   "primary until it answers\n",
+                   i + 1, adapters::postgres::RedactUrl(urls[i]).c_str(),
+                   OneLine(ok.error().detail).c_str());
+    }
+    bundle->links.push_back(std::make_unique<adapters::postgres::PostgresLinkStore>(**db));
+    bundle->clicks.push_back(std::make_unique<adapters::postgres::PostgresClickStore>(**db));
+    bundle->dbs.push_back(std::move(*db));
+  }
+  std::vector<ports::LinkStore*> links;
+  std::vector<ports::StatsStore*> stats;
+  for (auto& store : bundle->links) links.push_back(store.get());
+  for (auto& store : bundle->clicks) stats.push_back(store.get());
+  bundle->routed_links = std::make_unique<adapters::routing::ReadRoutingLinkStore>(
+      *backends.links, std::move(links), *bundle->set);
+  bundle->routed_stats = std::make_unique<adapters::routing::ReadRoutingStatsStore>(
+      *backends.stats, std::move(stats), *bundle->set);
+  bundle->primary = std::move(backends.owner);
+
+  backends.links = bundle->routed_links.get();
+  backends.stats = bundle->routed_stats.get();
+  backends.description += " + " + std::to_string(urls.size()) + " read replica(s)";
+  for (std::size_t i = 0; i < bundle->dbs.size(); ++i) {
+    backends.replica_checks.push_back([name = "replica-" + std::to_string(i + 1),
+                                       db = bundle->dbs[i].get(), set = bundle->set.get(), i] {
+      auto ok = db->Ping();
+      if (ok) return std::make_pair(name, std::string("ok"));
+      set->MarkDown(i);
+      // Degraded, not down: the primary answers its reads meanwhile.
+      return std::make_pair(name, "degraded: " + OneLine(ok.error().detail));
+    });
+  }
+  backends.replica_metrics = [set = bundle->set.get()](std::string& out) {
+    AppendReplicaMetrics(*set, out);
+  };
+  backends.owner = std::move(bundle);
+  return {};
 }
 
 core::Result<void> CheckAuxiliaryBackends(const ServeConfig& config) {

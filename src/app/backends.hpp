@@ -3,6 +3,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "app/config.hpp"
 #include "core/error.hpp"
@@ -27,6 +29,10 @@ struct Backends {
   ports::StatsStore* stats = nullptr;
   std::string description;                   // for the start-up line (passwords redacted)
   std::function<core::Result<void>()> ping;  // readiness of the database
+  // With read replicas (AddReadReplicas): one readiness check per replica, ("replica-1",
+  // "ok" or "degraded: <why>"), and the read routing's counters as Prometheus text.
+  std::vector<std::function<std::pair<std::string, std::string>()>> replica_checks;
+  std::function<void(std::string&)> replica_metrics;
 };
 
 // What instances share besides the database, opened from --cache: nothing for memory:// (one
@@ -52,6 +58,13 @@ std::string DatabaseUrl(const ServeConfig& config);
 // SQLite, and runs its migrations when `migrate` is set. invalid_argument for unknown schemes
 // (listing the known ones), unavailable when it cannot be opened.
 core::Result<Backends> OpenBackends(const std::string& url, bool migrate, int* migrations_applied);
+
+// Sends the reads of `backends` that tolerate replication lag (redirect misses, lists, stats) to
+// the PostgreSQL read replicas at `urls`, round-robin, and to the primary when none can answer;
+// everything else still goes to the primary. Replicas are not migrated. One that cannot be
+// reached now is no error: a line on stderr says so, and it is used once it answers.
+// invalid_argument for a malformed URL.
+core::Result<void> AddReadReplicas(Backends& backends, const std::vector<std::string>& urls);
 
 // Refuses backend URLs this build cannot serve yet (cache, events, analytics).
 core::Result<void> CheckAuxiliaryBackends(const ServeConfig& config);

@@ -104,11 +104,30 @@ constexpr std::size_t kMinSecretLength = 16;
 
 const std::vector<std::string>& ServeFlagNames() {
   static const std::vector<std::string> names = {
-      "listen",      "data",           "base-url",        "database",       "cache",
-      "events",      "analytics",      "bootstrap-key",   "rate-limit-api", "rate-limit-redirect",
-      "geoip",       "threads",        "workers",         "cache-size",     "click-queue",
-      "uap-regexes", "ip-salt-secret", "trusted-proxies", "cache-namespace"};
+      "listen",      "data",           "base-url",        "database",        "cache",
+      "events",      "analytics",      "bootstrap-key",   "rate-limit-api",  "rate-limit-redirect",
+      "geoip",       "threads",        "workers",         "cache-size",      "click-queue",
+      "uap-regexes", "ip-salt-secret", "trusted-proxies", "cache-namespace", "database-replicas"};
   return names;
+}
+
+namespace {
+bool IsPostgresUrl(std::string_view url) {
+  return url.starts_with("postgres://") || url.starts_with("postgresql://");
+}
+}  // namespace
+
+std::vector<std::string> SplitReplicaUrls(std::string_view text) {
+  std::vector<std::string> urls;
+  std::size_t start = 0;
+  for (std::size_t comma = text.find(','); comma != std::string_view::npos;
+       comma = text.find(',', comma + 1)) {
+    if (!IsPostgresUrl(text.substr(comma + 1))) continue;
+    urls.emplace_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  urls.emplace_back(text.substr(start));
+  return urls;
 }
 
 core::Result<std::int64_t> ParseIntFlag(const std::string& name, const std::string& value,
@@ -159,6 +178,24 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
     while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
   }
   if (auto v = flags.Get("database")) c.database = *v;
+  if (auto v = flags.Get("database-replicas"); v && !v->empty()) {
+    if (!IsPostgresUrl(c.database)) {
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        "--database-replicas needs a postgres:// --database (the primary)");
+    }
+    c.database_replicas = SplitReplicaUrls(*v);
+    for (const std::string& url : c.database_replicas) {
+      if (!IsPostgresUrl(url) || url.find("://") + 3 == url.size()) {
+        // Without the user and password.
+        const std::size_t at = url.rfind('@');
+        const std::string shown = at == std::string::npos ? url : "...@" + url.substr(at + 1);
+        return core::Fail(
+            core::ErrorCode::kInvalidArgument,
+            "--database-replicas must be postgres:// URLs separated by commas, not '" + shown +
+                "'");
+      }
+    }
+  }
   if (auto v = flags.Get("cache")) c.cache = *v;
   if (auto v = flags.Get("events")) c.events = *v;
   if (auto v = flags.Get("analytics")) c.analytics = *v;

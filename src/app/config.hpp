@@ -27,6 +27,8 @@ struct ServeConfig {
   std::string data_dir = "./kurz-data";
   std::string base_url;  // empty: "http://<listen>"
   std::string database;  // empty: sqlite under data_dir
+  // Read replicas of a postgres database: redirect misses, lists and stats read from them.
+  std::vector<std::string> database_replicas;
   std::string cache = "memory://";
   std::string cache_namespace = "kurz";  // prefix of the shared cache's keys and channels
   std::string events = "memory://";
@@ -67,6 +69,10 @@ class Flags {
 const std::vector<std::string>& ServeFlagNames();
 // Builds and validates a ServeConfig from flags; invalid_argument naming the flag otherwise.
 core::Result<ServeConfig> LoadServeConfig(const Flags& flags);
+
+// Splits --database-replicas: postgres URLs separated by commas. A comma starts a new URL only
+// before "postgres://" or "postgresql://", so multi-host URLs (h1:p1,h2:p2) stay whole.
+std::vector<std::string> SplitReplicaUrls(std::string_view text);
 
 // Strict integer parsing for flag values, in [min, max].
 core::Result<std::int64_t> ParseIntFlag(const std::string& name, const std::string& value,

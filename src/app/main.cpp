@@ -85,6 +85,9 @@ Flags (each also as KURZ_<FLAG>):
   --database URL              sqlite:///path/kurz.db (default: DIR/kurz.db),
                               postgres://user:pass@host:port/db (libpq URL, multi-host and
                               target_session_attrs=read-write allowed) or memory://
+  --database-replicas URL,... read replicas of a postgres --database (postgres:// URLs, comma
+                              separated): redirect misses, lists and stats read from them,
+                              and from the primary while none answers
   --cache URL                 memory:// (in-process only, the default), redis://host:port[/db]
                               or redis-cluster://h1:p1,h2:p2,...: a cache shared by every
                               instance, cross-instance invalidation and API rate limits
@@ -188,6 +191,11 @@ int Serve(int argc, char** argv) {
 
   auto backends = OpenBackends(DatabaseUrl(*config), /*migrate=*/true, nullptr);
   if (!backends) return Fail("cannot open the database: " + backends.error().detail);
+  if (!config->database_replicas.empty()) {
+    if (auto added = AddReadReplicas(*backends, config->database_replicas); !added) {
+      return Fail("--database-replicas: " + added.error().detail, kExitUsage);
+    }
+  }
 
   SystemClock clock;
   auto scrambler = LoadScrambler(*backends->settings);
@@ -328,7 +336,9 @@ int Serve(int argc, char** argv) {
     });
   }
   deps.shared_limits = shared->limits;
-  deps.extra_metrics = [&drain, &links](std::string& out) {
+  for (const auto& check : backends->replica_checks) deps.readiness.push_back(check);
+  deps.extra_metrics = [&drain, &links, replicas = backends->replica_metrics](std::string& out) {
+    if (replicas) replicas(out);
     http::AppendMetric(out, "kurz_shared_cache_errors_total", "counter",
                        "Calls to the shared cache or bus that failed; served without it.",
                        static_cast<double>(links->shared_errors()));

@@ -681,7 +681,7 @@ Response Api::Impl::Readiness(Reply& reply) {
   bool ready = true;
   for (const ReadinessCheck& check : d_.readiness) {
     auto [name, state] = check();
-    if (state != "ok") ready = false;
+    if (state != "ok" && !state.starts_with("degraded")) ready = false;
     checks[name] = state;
   }
   Json body;

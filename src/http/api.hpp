@@ -32,7 +32,9 @@ struct ApiOptions {
   std::vector<core::Cidr> trusted_proxies;
 };
 
-// One named readiness check: "ok", or "down: <why>".
+// One named readiness check: "ok", "down: <why>" (the instance is not ready), or
+// "degraded: <why>" (reported, but the instance still serves everything, e.g. a read replica
+// is down and the primary answers its reads).
 using ReadinessCheck = std::function<std::pair<std::string, std::string>()>;
 
 struct ApiDeps {

@@ -88,6 +88,7 @@ core::Result<std::unique_ptr<PostgresDatabase>> PostgresDatabase::Open(const std
         PQconninfoFree(parsed);
 
         std::unique_ptr<PostgresDatabase> db(new PostgresDatabase(url, options));
+        if (!options.connect_on_open) return db;
         core::Result<std::unique_ptr<Connection>> first = Connection::Open(url, db->settings_);
         if (!first) return std::unexpected(std::move(first.error()));
         db->idle_.push_back(std::move(*first));

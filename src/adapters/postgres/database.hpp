@@ -27,6 +27,9 @@ struct PostgresOptions {
   int connect_timeout_seconds = 3;
   // Attempts of a transaction that fails with a serialization failure or a deadlock.
   int transaction_attempts = 3;
+  // Whether Open connects (and fails when it cannot). false: Open only checks the URL and the
+  // first call connects, so a server that is down at start (a read replica) is used once it is up.
+  bool connect_on_open = true;
 };
 
 // A PostgreSQL database reached through a bounded pool of libpq connections. Every call leases a
@@ -42,7 +45,8 @@ class PostgresDatabase {
   // Opens the first connection to `url` (postgres://user:pass@host:port/db?param=value, also
   // postgresql://, multi-host host1:p1,host2:p2 and target_session_attrs: libpq reads it as it
   // is). invalid_argument for another scheme or a malformed URL; unavailable when the server
-  // cannot be reached. Messages show the URL with its password redacted. Does not migrate.
+  // cannot be reached (with connect_on_open). Messages show the URL with its password redacted.
+  // Does not migrate.
   static core::Result<std::unique_ptr<PostgresDatabase>> Open(const std::string& url,
                                                               Options options = {});
   PostgresDatabase(const PostgresDatabase&) = delete;

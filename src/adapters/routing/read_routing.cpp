@@ -29,6 +29,37 @@ bool ReplicaSet::IsDown(std::size_t i) const {
   return until != 0 && NowTicks() < until;
 }
 
+void ReplicaSet::MarkDown(std::size_t i) {
+  if (i >= size_) return;
+  const auto down_for =
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.down_for);
+  replicas_[i].down_until.store(NowTicks() + down_for.count(), std::memory_order_relaxed);
+}
+
+void ReplicaSet::NoteWrite(std::string_view key) {
+  const std::int64_t now = NowTicks();
+  const std::int64_t until =
+      now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.own_writes_for)
+                .count();
+  std::lock_guard lock(writes_mu_);
+  // Deletes are rare: dropping the expired entries on each one keeps the map small.
+  std::erase_if(writes_, [now](const auto& entry) { return entry.second <= now; });
+  writes_[std::string(key)] = until;
+  any_writes_.store(true, std::memory_order_release);
+}
+
+bool ReplicaSet::WrittenRecently(std::string_view key) {
+  if (!any_writes_.load(std::memory_order_acquire)) return false;
+  const std::int64_t now = NowTicks();
+  std::lock_guard lock(writes_mu_);
+  const auto it = writes_.find(std::string(key));
+  if (it == writes_.end()) return false;
+  if (it->second > now) return true;
+  writes_.erase(it);
+  if (writes_.empty()) any_writes_.store(false, std::memory_order_release);
+  return false;
+}
+
 ReplicaSet::Outcome ReplicaSet::Judge(std::size_t i, const core::Error* error,
                                       bool recheck_not_found) {
   PerReplica& replica = replicas_[i];
@@ -43,9 +74,7 @@ ReplicaSet::Outcome ReplicaSet::Judge(std::size_t i, const core::Error* error,
   }
   replica.errors.fetch_add(1, std::memory_order_relaxed);
   if (error->code == core::ErrorCode::kUnavailable || error->code == core::ErrorCode::kTimeout) {
-    const auto down_for =
-        std::chrono::duration_cast<std::chrono::steady_clock::duration>(options_.down_for);
-    replica.down_until.store(NowTicks() + down_for.count(), std::memory_order_relaxed);
+    MarkDown(i);
   }
   // Anything else (a replica that has not replayed a migration yet, a query cancelled by
   // recovery) is not a reason to leave it out, but the primary answers this read.
@@ -59,7 +88,8 @@ Result<void> ReadRoutingLinkStore::Insert(const core::Link& link) { return prima
 Result<core::Link> ReadRoutingLinkStore::Find(std::string_view code) {
   return set_.Route(
       primary_, replicas_, [&](ports::LinkStore& store) { return store.Find(code); },
-      /*recheck_not_found=*/true);
+      set_.WrittenRecently(code) ? ReplicaSet::Policy::kPrimary
+                                 : ReplicaSet::Policy::kReplicaRecheckNotFound);
 }
 
 Result<std::optional<core::Link>> ReadRoutingLinkStore::FindDuplicate(std::int64_t owner_id,
@@ -77,7 +107,10 @@ Result<std::vector<core::Link>> ReadRoutingLinkStore::ListByOwner(
 
 Result<void> ReadRoutingLinkStore::SoftDelete(std::string_view code, std::int64_t owner_id,
                                               core::Micros at) {
-  return primary_.SoftDelete(code, owner_id, at);
+  Result<void> deleted = primary_.SoftDelete(code, owner_id, at);
+  // Also when the outcome is unknown (the delete may have committed).
+  if (deleted || deleted.error().code != core::ErrorCode::kNotFound) set_.NoteWrite(code);
+  return deleted;
 }
 
 Result<std::uint64_t> ReadRoutingLinkStore::LeaseCodeBlock(std::uint64_t count) {

@@ -10,8 +10,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/error.hpp"
@@ -26,6 +29,9 @@ struct ReadRoutingOptions {
   // How long a replica that answered unavailable or timeout is left out; the first read after
   // that tries it again.
   std::chrono::milliseconds down_for{1000};
+  // How long Finds of a code this process deleted go to the primary: a replica that has not
+  // replayed the delete yet would answer the link as live, and the redirect cache would keep it.
+  std::chrono::milliseconds own_writes_for{10'000};
   // Monotonic time; null: std::chrono::steady_clock::now (tests pass their own).
   std::function<std::chrono::steady_clock::time_point()> now;
 };
@@ -42,8 +48,8 @@ class ReplicaSet {
   std::uint64_t primary_reads() const { return primary_reads_.load(std::memory_order_relaxed); }
   // Routed reads answered by replica i (0-based), not_found answers included.
   std::uint64_t replica_reads(std::size_t i) const;
-  // Calls to replica i that failed (unavailable, timeout, internal), each followed by the next
-  // replica or the primary.
+  // Calls to replica i that failed (any error but not_found and invalid_argument), each followed
+  // by the next replica or the primary.
   std::uint64_t replica_errors(std::size_t i) const;
   // Reads the primary answered because no replica could: all down or failing.
   std::uint64_t fallbacks() const { return fallbacks_.load(std::memory_order_relaxed); }
@@ -51,15 +57,27 @@ class ReplicaSet {
   std::uint64_t rechecks() const { return rechecks_.load(std::memory_order_relaxed); }
   // Whether replica i is left out now: it answered unavailable or timeout within down_for.
   bool IsDown(std::size_t i) const;
+  // Leaves replica i out for down_for, as if a read had found it unavailable (a failed health
+  // check, a replica unreachable at start).
+  void MarkDown(std::size_t i);
 
+  // Remembers that this process changed `key` (deleted a link) so that WrittenRecently says so
+  // for own_writes_for.
+  void NoteWrite(std::string_view key);
+  bool WrittenRecently(std::string_view key);
+
+  enum class Policy {
+    kReplica,                 // a replica's answer is final
+    kReplicaRecheckNotFound,  // a replica's not_found is asked again on the primary
+    kPrimary,                 // the primary only (counted as a primary read)
+  };
   // Runs read(store) on the replicas, round-robin from the next one in turn and skipping those
   // left out, until one answers; on the primary when none does. An answer is a success,
   // not_found or invalid_argument (the same everywhere); any other failure moves on to the next,
-  // and unavailable or timeout also leave that replica out for down_for. With
-  // `recheck_not_found`, a replica's not_found is asked again on the primary.
+  // and unavailable or timeout also leave that replica out for down_for.
   template <class Store, class Read>
   auto Route(Store& primary, const std::vector<Store*>& replicas, Read&& read,
-             bool recheck_not_found = false) -> decltype(read(primary));
+             Policy policy = Policy::kReplica) -> decltype(read(primary));
 
  private:
   enum class Outcome { kAnswered, kNotFound, kFailed };
@@ -79,12 +97,17 @@ class ReplicaSet {
     std::atomic<std::uint64_t> errors{0};
   };
   std::unique_ptr<PerReplica[]> replicas_;
+
+  std::atomic<bool> any_writes_{false};  // lets Finds skip the lock while nothing was written
+  std::mutex writes_mu_;
+  std::unordered_map<std::string, std::int64_t> writes_;  // key -> until (ticks)
 };
 
 template <class Store, class Read>
 auto ReplicaSet::Route(Store& primary, const std::vector<Store*>& replicas, Read&& read,
-                       bool recheck_not_found) -> decltype(read(primary)) {
-  const std::size_t n = std::min(size_, replicas.size());
+                       Policy policy) -> decltype(read(primary)) {
+  const std::size_t n = policy == Policy::kPrimary ? 0 : std::min(size_, replicas.size());
+  const bool recheck_not_found = policy == Policy::kReplicaRecheckNotFound;
   bool recheck = false;
   if (n > 0) {
     const std::size_t first = next_.fetch_add(1, std::memory_order_relaxed) % n;
@@ -103,9 +126,11 @@ auto ReplicaSet::Route(Store& primary, const std::vector<Store*>& replicas, Read
 }
 
 // A LinkStore whose Find and ListByOwner go to replicas (ReplicaSet::Route; Find's not_found is
-// asked again on the primary, so a link just made on another instance never 404s through lag),
-// while Insert, SoftDelete, LeaseCodeBlock and FindDuplicate (part of a create, which must see
-// the latest writes) always go to the primary. The stores and the set must outlive it.
+// asked again on the primary, so a link just made on another instance never 404s through lag,
+// and a link this process deleted is looked up on the primary for own_writes_for), while Insert,
+// SoftDelete, LeaseCodeBlock and FindDuplicate (part of a create, which must see the latest
+// writes) always go to the primary. Lists may lag the primary by the replication delay. The
+// stores and the set must outlive it.
 class ReadRoutingLinkStore final : public ports::LinkStore {
  public:
   // `set` has replicas.size() replicas, in the same order.

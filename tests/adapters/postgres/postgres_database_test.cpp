@@ -118,6 +118,22 @@ TEST(PostgresUrl, AnUnreachableServerIsUnavailableQuicklyWithThePasswordRedacted
   EXPECT_LT(took, std::chrono::seconds(2));
 }
 
+TEST(PostgresUrl, WithoutConnectOnOpenAServerThatIsDownFailsOnlyItsCalls) {
+  PostgresDatabase::Options options;
+  options.connect_on_open = false;  // a read replica that may come up later
+  auto db = PostgresDatabase::Open("postgres://kurz:s3cret@127.0.0.1:1/kurz", options);
+  ASSERT_TRUE(db) << db.error().detail;
+  EXPECT_EQ((*db)->OpenConnections(), 0);
+  auto ping = (*db)->Ping();
+  ASSERT_FALSE(ping);
+  EXPECT_EQ(ping.error().code, core::ErrorCode::kUnavailable);
+  EXPECT_EQ((*db)->OpenConnections(), 0);
+  // The URL is still checked at once.
+  auto bad = PostgresDatabase::Open("postgres://h/db?nonsense=1", options);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, core::ErrorCode::kInvalidArgument);
+}
+
 TEST_F(PostgresDatabaseTest, AMultiHostUrlConnectsToTheHostThatAnswers) {
   // The server's URL with a dead host (port 1) in front of the real one.
   std::string url = schema_.Url();

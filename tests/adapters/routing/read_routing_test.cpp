@@ -109,7 +109,7 @@ std::string From(const Result<core::Link>& found) {
 class ReadRoutingTest : public ::testing::Test {
  protected:
   ReadRoutingTest()
-      : set_(2, ReadRoutingOptions{milliseconds(1000), [this] { return now_; }}),
+      : set_(2, ReadRoutingOptions{.down_for = milliseconds(1000), .now = [this] { return now_; }}),
         links_(primary_, {&replica1_, &replica2_}, set_),
         stats_(primary_, {&replica1_, &replica2_}, set_) {
     for (FakeStore* store : {&primary_, &replica1_, &replica2_}) {
@@ -245,6 +245,49 @@ TEST_F(ReadRoutingTest, NotFoundOnAReplicaIsAskedAgainOnThePrimary) {
   EXPECT_EQ(primary_.reads, 2);
 }
 
+TEST_F(ReadRoutingTest, ALinkThisProcessDeletedIsLookedUpOnThePrimaryForAWhile) {
+  // The replicas have not replayed the delete yet: they would answer the link as live.
+  ASSERT_TRUE(links_.SoftDelete("abc", 1, 5));
+  primary_.links["abc"].deleted_at = 5;
+  auto found = links_.Find("abc");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(From(found), "primary");
+  EXPECT_TRUE(found->deleted_at.has_value());
+  EXPECT_EQ(set_.primary_reads(), 1u);
+  EXPECT_EQ(set_.fallbacks(), 0u);
+  // Other codes still read from the replicas.
+  replica1_.links["other"] = primary_.links["other"] = MakeLink("other");
+  replica2_.links["other"] = MakeLink("other");
+  EXPECT_NE(From(links_.Find("other")), "primary");
+
+  Advance(milliseconds(9'000));
+  EXPECT_EQ(From(links_.Find("abc")), "primary");
+  Advance(milliseconds(1'001));  // past own_writes_for (10 s)
+  EXPECT_NE(From(links_.Find("abc")), "primary");
+}
+
+TEST_F(ReadRoutingTest, AFailedDeleteIsRememberedUnlessNothingWasThere) {
+  primary_.fail = core::ErrorCode::kTimeout;  // may have committed
+  EXPECT_FALSE(links_.SoftDelete("abc", 1, 5));
+  primary_.fail.reset();
+  EXPECT_EQ(From(links_.Find("abc")), "primary");
+  primary_.fail = core::ErrorCode::kNotFound;  // nothing changed
+  EXPECT_FALSE(links_.SoftDelete("xyz", 1, 5));
+  primary_.fail.reset();
+  replica1_.links["xyz"] = replica2_.links["xyz"] = MakeLink("xyz");
+  EXPECT_NE(From(links_.Find("xyz")), "primary");
+}
+
+TEST_F(ReadRoutingTest, MarkDownLeavesAReplicaOutForAWhile) {
+  set_.MarkDown(1);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(From(links_.Find("abc")), "replica1");
+  Advance(milliseconds(1001));
+  std::map<std::string, int> answered;
+  for (int i = 0; i < 4; ++i) ++answered[From(links_.Find("abc"))];
+  EXPECT_EQ(answered["replica2"], 2);
+  set_.MarkDown(7);  // no such replica: ignored
+}
+
 TEST_F(ReadRoutingTest, OtherReplicaFailuresFallBackWithoutLeavingItOut) {
   replica1_.fail = core::ErrorCode::kInternal;  // e.g. a migration not replayed yet
   replica2_.fail = core::ErrorCode::kInternal;
@@ -294,8 +337,8 @@ TEST(ReadRoutingConcurrency, CountersAddUpUnderConcurrentReads) {
       ++calls;
       return core::LinkStats{};
     }
-    Result<std::vector<core::BucketCount>> Series(std::string_view, core::Granularity,
-                                                  core::Micros, core::Micros) override {
+    Result<std::vector<core::BucketCount>> Series(std::string_view, core::Granularity, core::Micros,
+                                                  core::Micros) override {
       ++calls;
       return std::vector<core::BucketCount>{};
     }

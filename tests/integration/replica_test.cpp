@@ -1,0 +1,480 @@
+// `kurz serve --database-replicas` on a real streaming replica (issue 5, deliverable 2): redirect
+// misses, lists and stats read from the replica; a link just made never misses through
+// replication lag; with the replica stopped every read still answers (from the primary) and
+// /readyz says so; when it is back, reads use it again.
+//
+// The shared servers come from scripts/services/postgres (`start`, then `replica-start`:
+// KURZ_TEST_POSTGRES_URL and KURZ_TEST_POSTGRES_REPLICA_URL). Each test has its own schema, made
+// on the primary (it replicates). The outage test stops a replica of its own (the same script on
+// another port and directory), so it disturbs no other test.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "integration/kurz_test.hpp"
+
+#ifndef KURZ_SOURCE_DIR
+#error "KURZ_SOURCE_DIR must name the source tree (for scripts/services/postgres)"
+#endif
+
+namespace kurz::testing {
+namespace {
+
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// The value of a test server variable; throws (failing the test, never skipping it) with the
+// commands that start the servers when it is unset.
+std::string RequiredEnv(const char* name, const char* command) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') {
+    throw std::runtime_error(std::string(name) +
+                             " is not set: the replica tests need a PostgreSQL primary and a "
+                             "streaming replica. Run `scripts/services/postgres start`, "
+                             "`scripts/services/postgres replica-start` and `export " +
+                             name + "=$(scripts/services/postgres " + command +
+                             ")` (scripts/test does this)");
+  }
+  return value;
+}
+
+std::string PrimaryUrl() { return RequiredEnv("KURZ_TEST_POSTGRES_URL", "url"); }
+std::string ReplicaUrl() { return RequiredEnv("KURZ_TEST_POSTGRES_REPLICA_URL", "replica-url"); }
+
+std::string RandomSuffix() {
+  std::random_device random;
+  const std::uint64_t n = (std::uint64_t{random()} << 32) ^ random();
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(n));
+  return buf;
+}
+
+std::string WithSearchPath(const std::string& url, const std::string& schema) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
+         schema;
+}
+
+std::string Describe(const RunResult& r) {
+  return r.status.Describe() + "\n  stdout: " + r.out + "\n  stderr: " + r.err;
+}
+
+// psql -tA: the output without the trailing newline; throws on failure.
+std::string Psql(const std::string& url, const std::string& sql) {
+  RunResult r = RunToExit("/usr/bin/psql",
+                          {"-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql});
+  if (!r.status.Success()) throw std::runtime_error("psql " + sql + ": " + Describe(r));
+  while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == '\r')) r.out.pop_back();
+  return r.out;
+}
+
+// Polls `done` every 20 ms until it holds or `limit` passes; the last answer.
+bool WaitUntil(const std::function<bool()>& done, milliseconds limit) {
+  const auto deadline = Clock::now() + limit;
+  while (Clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return done();
+}
+
+bool PortIsFree(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  ::close(fd);
+  return free;
+}
+
+// A free port in [first, first + count), below 32768, spread by pid.
+int FreePort(int first, int count) {
+  const int start = static_cast<int>(::getpid()) % count;
+  for (int i = 0; i < count; ++i) {
+    const int candidate = first + (start + i) % count;
+    if (PortIsFree(candidate)) return candidate;
+  }
+  throw std::runtime_error("no free port in " + std::to_string(first) + ".." +
+                           std::to_string(first + count - 1));
+}
+
+// The port of a postgres://user@host:port/db URL ("" when it has none).
+std::string UrlPort(const std::string& url) {
+  const std::size_t at = url.find('@');
+  const std::size_t host = at == std::string::npos ? url.find("://") + 3 : at + 1;
+  const std::size_t slash = url.find('/', host);
+  const std::size_t colon = url.rfind(':', slash);
+  if (colon == std::string::npos || colon < host) return "";
+  return url.substr(colon + 1, slash - colon - 1);
+}
+
+// A streaming replica of the shared primary of this test's own, made by
+// scripts/services/postgres replica-start in a private directory on a free port.
+class OwnReplica {
+ public:
+  OwnReplica()
+      : port_(FreePort(26000, 1000)),
+        dir_("/tmp/krt-pg-replica-" + std::to_string(::getpid()) + "-" + std::to_string(port_)) {}
+  ~OwnReplica() { Script("replica-stop"); }
+  OwnReplica(const OwnReplica&) = delete;
+  OwnReplica& operator=(const OwnReplica&) = delete;
+
+  // pg_basebackup (the first time) and start, or start again after Stop(); returns when it
+  // streams from the primary. Throws on failure.
+  void Start() {
+    RunResult r = Script("replica-start");
+    if (!r.status.Success()) {
+      throw std::runtime_error("scripts/services/postgres replica-start: " + Describe(r));
+    }
+  }
+
+  // pg_ctl -m immediate stop: the replica goes away at once, as in a crash; its data stays.
+  void Stop() {
+    const std::string command =
+        "cd /tmp && bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1) && "
+        "if [ \"$(id -u)\" = 0 ]; then as='runuser -u postgres --'; else as=; fi && "
+        "$as \"$bin/pg_ctl\" -D \"$0/data\" -m immediate -w -t 30 stop";
+    RunResult r = RunToExit("/bin/bash", {"-c", command, dir_});
+    if (!r.status.Success()) throw std::runtime_error("pg_ctl stop: " + Describe(r));
+  }
+
+  std::string Url() const {
+    return "postgres://postgres@127.0.0.1:" + std::to_string(port_) + "/kurz_test";
+  }
+
+ private:
+  RunResult Script(const std::string& command) const {
+    EnvVars env = {{"KURZ_TEST_PG_REPLICA_DIR", dir_},
+                   {"KURZ_TEST_PG_REPLICA_PORT", std::to_string(port_)}};
+    // The primary is the shared test server.
+    if (const std::string port = UrlPort(PrimaryUrl()); !port.empty()) {
+      env.emplace_back("KURZ_TEST_PG_PORT", port);
+    }
+    // From /tmp: pg_basebackup and pg_ctl run as the postgres user, who cannot enter RunToExit's
+    // private working directory.
+    return RunToExit("/bin/bash",
+                     {"-c", "cd /tmp && exec \"$0\" \"$1\"",
+                      std::string(KURZ_SOURCE_DIR) + "/scripts/services/postgres", command},
+                     env, std::chrono::seconds(120));
+  }
+
+  int port_;
+  std::string dir_;
+};
+
+// The value of one metric line "name{labels} value" (or "name value"); -1 when absent.
+double Metric(const std::string& text, const std::string& series) {
+  const std::string prefix = series + " ";
+  for (std::size_t pos = 0; pos < text.size();) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(pos, end - pos);
+    if (line.starts_with(prefix)) return std::strtod(line.c_str() + prefix.size(), nullptr);
+    pos = end + 1;
+  }
+  return -1;
+}
+
+// kurz serve on a fresh schema of the shared primary, reading from replicas given by the test.
+// L1 cache off (--cache-size 0): every redirect is a database read, so the routing shows.
+class ReplicaTest : public KurzTest {
+ protected:
+  ReplicaTest() : schema_("krt_" + RandomSuffix()) {}
+
+  // The replica URLs (without search_path) kurz reads from.
+  virtual std::vector<std::string> Replicas() { return {ReplicaUrl()}; }
+
+  void SetUp() override {
+    Psql(PrimaryUrl(), "CREATE SCHEMA " + schema_);
+    schema_made_ = true;
+    std::string replicas;
+    for (const std::string& url : Replicas()) {
+      replicas += (replicas.empty() ? "" : ",") + WithSearchPath(url, schema_);
+    }
+    args_ = {"--database",          WithSearchPath(PrimaryUrl(), schema_),
+             "--database-replicas", replicas,
+             "--cache-size",        "0",
+             "--rate-limit-api",    "0"};
+    KurzTest::SetUp();
+  }
+
+  void TearDown() override {
+    KurzTest::TearDown();
+    if (schema_made_) Psql(PrimaryUrl(), "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE");
+  }
+
+  std::vector<std::string> ExtraArgs() const override { return args_; }
+
+  std::string Metrics() {
+    Reply reply = Visit("/metrics");
+    Expect(reply, 200, "GET /metrics");
+    return reply.body;
+  }
+  double ReplicaReads(int n = 1) {
+    return Metric(Metrics(), "kurz_db_reads_total{target=\"replica-" + std::to_string(n) + "\"}");
+  }
+  double PrimaryReads() { return Metric(Metrics(), "kurz_db_reads_total{target=\"primary\"}"); }
+
+  // /readyz: its status and checks.
+  std::pair<int, json> Ready() {
+    Reply reply = Visit("/readyz");
+    json body = json::parse(reply.body, nullptr, false);
+    return {reply.status, body.is_object() && body.contains("checks") ? body["checks"] : json()};
+  }
+
+  // Waits until the link is on the replica at `replica_url` (replication is asynchronous).
+  void WaitReplicated(const std::string& replica_url, const std::string& code) {
+    const std::string sql =
+        "SELECT count(*) FROM " + schema_ + ".urls WHERE short_code = '" + code + "'";
+    const bool there = WaitUntil(
+        [&] {
+          try {
+            return Psql(replica_url, sql) == "1";
+          } catch (const std::exception&) {
+            return false;  // the schema's tables may not be replayed yet
+          }
+        },
+        milliseconds(10'000));
+    ASSERT_TRUE(there) << code << " did not reach the replica " << replica_url;
+  }
+
+  std::string Create(const std::string& url) {
+    return CreateLink({{"url", url}}).at("code").get<std::string>();
+  }
+
+  std::string schema_;
+  bool schema_made_ = false;
+  std::vector<std::string> args_;
+};
+
+TEST_F(ReplicaTest, RedirectMissesListsAndStatsReadFromTheReplica) {
+  const std::string url = UniqueUrl();
+  const std::string code = Create(url);
+  ASSERT_NO_FATAL_FAILURE(WaitReplicated(ReplicaUrl(), code));
+
+  const double replica_before = ReplicaReads();
+  const double primary_before = PrimaryReads();
+  ASSERT_GE(replica_before, 0) << Metrics();
+  for (int i = 0; i < 5; ++i) {
+    Reply redirect = Visit("/" + code);
+    ASSERT_EQ(redirect.status, 301) << redirect.Describe();
+    EXPECT_EQ(redirect.Header("location"), url);
+  }
+  Reply list = Admin().Get("/v1/urls");
+  ASSERT_EQ(list.status, 200) << list.Describe();
+  bool listed = false;
+  const json listing = list.Json();
+  for (const json& item : listing.at("items")) listed = listed || item.at("code") == code;
+  EXPECT_TRUE(listed) << list.Describe();
+  Reply stats = Admin().Get("/v1/urls/" + code + "/stats");
+  EXPECT_EQ(stats.status, 200) << stats.Describe();
+  Reply series = Admin().Get("/v1/urls/" + code + "/stats/timeseries?granularity=day");
+  EXPECT_EQ(series.status, 200) << series.Describe();
+
+  // 5 redirects, the list, the stats (and their link lookups): all on the replica.
+  EXPECT_GE(ReplicaReads() - replica_before, 7) << Metrics();
+  EXPECT_EQ(PrimaryReads(), primary_before) << Metrics();
+
+  auto [status, checks] = Ready();
+  EXPECT_EQ(status, 200) << checks.dump();
+  EXPECT_EQ(checks.value("replica-1", ""), "ok") << checks.dump();
+
+  // Clicks are written on the primary and read back from the replica.
+  json counted = WaitForClicks(Admin(), code, 5, std::chrono::seconds(10));
+  EXPECT_EQ(counted.value("total_clicks", 0), 5) << counted.dump();
+}
+
+TEST_F(ReplicaTest, ALinkJustCreatedRedirectsAtOnceDespiteReplicationLag) {
+  // Created and visited at once: the replica may not have it yet, then the primary answers.
+  for (int i = 0; i < 20; ++i) {
+    const std::string url = UniqueUrl(std::to_string(i));
+    const std::string code = Create(url);
+    Reply redirect = Visit("/" + code);
+    ASSERT_EQ(redirect.status, 301) << "link " << i << ": " << redirect.Describe();
+    EXPECT_EQ(redirect.Header("location"), url);
+    Reply got = Admin().Get("/v1/urls/" + code);
+    EXPECT_EQ(got.status, 200) << got.Describe();
+  }
+  // An unknown code is still 404 (asked on the replica, then the primary).
+  Reply unknown = Visit("/zzzzzzz");
+  EXPECT_EQ(unknown.status, 404) << unknown.Describe();
+  EXPECT_GE(Metric(Metrics(), "kurz_db_replica_rechecks_total"), 1) << Metrics();
+}
+
+TEST_F(ReplicaTest, WritesGoToThePrimary) {
+  const std::string code = Create(UniqueUrl());
+  ASSERT_NO_FATAL_FAILURE(WaitReplicated(ReplicaUrl(), code));
+  Reply deleted = Admin().Delete("/v1/urls/" + code);
+  ASSERT_EQ(deleted.status, 204) << deleted.Describe();
+  EXPECT_EQ(Psql(PrimaryUrl(), "SELECT deleted_at IS NOT NULL FROM " + schema_ +
+                                   ".urls WHERE short_code = '" + code + "'"),
+            "t");
+  // The delete replicates; then the replica answers 410 too.
+  const bool gone = WaitUntil([&] { return Visit("/" + code).status == 410; }, milliseconds(5000));
+  EXPECT_TRUE(gone) << Visit("/" + code).Describe();
+  // A replica refuses writes: had one gone there, the create or delete would have failed.
+  EXPECT_EQ(Psql(ReplicaUrl(), "SELECT pg_is_in_recovery()"), "t");
+}
+
+// With a replica of its own that the test stops and starts.
+class ReplicaOutageTest : public ReplicaTest {
+ protected:
+  std::vector<std::string> Replicas() override {
+    replica_ = std::make_unique<OwnReplica>();
+    replica_->Start();
+    return {replica_->Url()};
+  }
+  void TearDown() override {
+    ReplicaTest::TearDown();
+    replica_.reset();
+  }
+
+  std::unique_ptr<OwnReplica> replica_;
+};
+
+TEST_F(ReplicaOutageTest, ReadsMoveToThePrimaryWhileTheReplicaIsDownAndBackAfter) {
+  std::vector<std::pair<std::string, std::string>> links;  // code, url
+  for (int i = 0; i < 5; ++i) {
+    const std::string url = UniqueUrl(std::to_string(i));
+    links.emplace_back(Create(url), url);
+  }
+  ASSERT_NO_FATAL_FAILURE(WaitReplicated(replica_->Url(), links.back().first));
+  const double replica_before = ReplicaReads();
+  Reply warm = Visit("/" + links.front().first);
+  ASSERT_EQ(warm.status, 301) << warm.Describe();
+  ASSERT_GT(ReplicaReads(), replica_before) << Metrics();
+
+  replica_->Stop();
+
+  // Every read still answers, quickly, from the primary.
+  const double replica_stopped = ReplicaReads();
+  double slowest_ms = 0;
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& [code, url] : links) {
+      const auto start = Clock::now();
+      Reply redirect = Visit("/" + code);
+      slowest_ms = std::max(
+          slowest_ms, std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      ASSERT_EQ(redirect.status, 301) << "round " << round << ": " << redirect.Describe();
+      EXPECT_EQ(redirect.Header("location"), url);
+    }
+    Reply unknown = Visit("/zzzzzzz");
+    EXPECT_EQ(unknown.status, 404) << unknown.Describe();
+    Reply list = Admin().Get("/v1/urls?limit=10");
+    EXPECT_EQ(list.status, 200) << list.Describe();
+    EXPECT_EQ(list.Json().at("items").size(), links.size() + round) << list.Describe();
+    Reply stats = Admin().Get("/v1/urls/" + links.front().first + "/stats");
+    EXPECT_EQ(stats.status, 200) << stats.Describe();
+    Reply series =
+        Admin().Get("/v1/urls/" + links.front().first + "/stats/timeseries?granularity=hour");
+    EXPECT_EQ(series.status, 200) << series.Describe();
+    // Creates never needed the replica.
+    const std::string url = UniqueUrl("during-" + std::to_string(round));
+    const std::string code = Create(url);
+    Reply fresh = Visit("/" + code);
+    EXPECT_EQ(fresh.status, 301) << fresh.Describe();
+    // Past the 1 s pause: the replica is tried again (and found down again).
+    if (round == 0) std::this_thread::sleep_for(milliseconds(1200));
+  }
+  EXPECT_LT(slowest_ms, 2000) << "a redirect with the replica down took " << slowest_ms << " ms";
+  const std::string during = Metrics();
+  EXPECT_EQ(ReplicaReads(), replica_stopped) << during;
+  EXPECT_GE(Metric(during, "kurz_db_replica_fallbacks_total"), 1) << during;
+  EXPECT_GE(Metric(during, "kurz_db_replica_errors_total{replica=\"replica-1\"}"), 2) << during;
+
+  // /readyz reports the replica, but the instance stays ready: the primary serves its reads.
+  auto [status, checks] = Ready();
+  EXPECT_EQ(status, 200) << checks.dump();
+  EXPECT_EQ(checks.value("database", ""), "ok") << checks.dump();
+  EXPECT_TRUE(checks.value("replica-1", "").starts_with("degraded")) << checks.dump();
+
+  replica_->Start();  // the same data: it catches up from the primary
+
+  // Reads use it again, without restarting kurz.
+  const double replica_back = ReplicaReads();
+  const bool back = WaitUntil(
+      [&] {
+        for (const auto& [code, url] : links) {
+          if (Visit("/" + code).status != 301) return false;
+        }
+        return ReplicaReads() > replica_back;
+      },
+      milliseconds(10'000));
+  EXPECT_TRUE(back) << Metrics();
+  EXPECT_TRUE(
+      WaitUntil([&] { return Ready().second.value("replica-1", "") == "ok"; }, milliseconds(5000)))
+      << Ready().second.dump();
+  EXPECT_EQ(Metric(Metrics(), "kurz_db_replica_up{replica=\"replica-1\"}"), 1) << Metrics();
+}
+
+// A replica that is not there at start: kurz starts anyway and reads from the other one.
+class ReplicaMissingAtStartTest : public ReplicaTest {
+ protected:
+  std::vector<std::string> Replicas() override {
+    dead_port_ = FreePort(26000, 1000);
+    return {"postgres://postgres@127.0.0.1:" + std::to_string(dead_port_) + "/kurz_test",
+            ReplicaUrl()};
+  }
+  int dead_port_ = 0;
+};
+
+TEST_F(ReplicaMissingAtStartTest, StartsAndReadsFromTheOthers) {
+  EXPECT_NE(server().Stderr().find("replica-1"), std::string::npos) << server().Stderr();
+  EXPECT_NE(server().Stderr().find("is not reachable"), std::string::npos) << server().Stderr();
+  const std::string url = UniqueUrl();
+  const std::string code = Create(url);
+  ASSERT_NO_FATAL_FAILURE(WaitReplicated(ReplicaUrl(), code));
+  const double before = ReplicaReads(2);
+  for (int i = 0; i < 4; ++i) {
+    Reply redirect = Visit("/" + code);
+    ASSERT_EQ(redirect.status, 301) << redirect.Describe();
+  }
+  EXPECT_GE(ReplicaReads(2) - before, 3) << Metrics();
+  auto [status, checks] = Ready();
+  EXPECT_EQ(status, 200) << checks.dump();
+  EXPECT_TRUE(checks.value("replica-1", "").starts_with("degraded")) << checks.dump();
+  EXPECT_EQ(checks.value("replica-2", ""), "ok") << checks.dump();
+}
+
+// Flag errors stop `kurz serve` at once with one line and the usage exit code.
+TEST(ReplicaFlags, NeedAPostgresPrimaryAndPostgresUrls) {
+  const struct {
+    std::vector<std::string> args;
+    std::string message;
+  } cases[] = {
+      {{"--database-replicas", "postgres://127.0.0.1:1/x"}, "needs a postgres:// --database"},
+      {{"--database", "memory://", "--database-replicas", "postgres://127.0.0.1:1/x"},
+       "needs a postgres:// --database"},
+      {{"--database", "postgres://127.0.0.1:1/x", "--database-replicas", "mysql://u:secret@h/db"},
+       "must be postgres:// URLs"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> args = {"serve", "--listen", "127.0.0.1:0"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    RunResult r = RunToExit(KurzBinary(), args);
+    EXPECT_TRUE(r.status.exited && r.status.code == 2) << Describe(r);
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << Describe(r);
+    EXPECT_EQ(r.err.find("secret"), std::string::npos) << "a password in the message: " << r.err;
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  }
+}
+
+}  // namespace
+}  // namespace kurz::testing

@@ -479,12 +479,16 @@ TEST(ClusterTest, DeleteOnOneInstanceGivesGoneOnTheOther) {
   for (int i = 0; i < kLinks; ++i) {
     const std::string url = UniqueUrl("del", i);
     const std::string code = Create(cluster.AdminA(), url);
-    // B has the link in its L1 cache: the second redirect is a hit.
+    // B has the link in its L1 cache: a redirect is a hit. (A's create publishes the code, and
+    // that message may reach B after B's first redirect cached it, dropping it once: retry.)
     ASSERT_EQ(RedirectProblem(cluster.PortB(), code, url), "");
-    const double hits = Metric(cluster.PortB(), "kurz_cache_hits_total");
-    ASSERT_EQ(RedirectProblem(cluster.PortB(), code, url), "");
-    EXPECT_GT(Metric(cluster.PortB(), "kurz_cache_hits_total"), hits)
-        << "the second redirect on B was not an L1 hit";
+    bool hit = false;
+    for (const auto until = Clock::now() + std::chrono::seconds(1); !hit && Clock::now() < until;) {
+      const double hits = Metric(cluster.PortB(), "kurz_cache_hits_total");
+      ASSERT_EQ(RedirectProblem(cluster.PortB(), code, url), "");
+      hit = Metric(cluster.PortB(), "kurz_cache_hits_total") > hits;
+    }
+    EXPECT_TRUE(hit) << "B never answered the link from its L1";
 
     const auto sent = Clock::now();
     Expect(cluster.AdminA().Delete("/v1/urls/" + code), 204, "DELETE on A");

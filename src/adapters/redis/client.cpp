@@ -233,6 +233,18 @@ core::Result<Reply> RedisClient::CommandOnAnyNode(Args args) {
 }
 
 core::Result<void> RedisClient::Ping() {
+  if (options_.cluster) {
+    // A surviving node answers PING while the cluster refuses every keyed command: ask it for
+    // the cluster's state instead.
+    static constexpr std::string_view kInfo[] = {"CLUSTER", "INFO"};
+    auto reply = CommandOnAnyNode(kInfo);
+    if (!reply) return std::unexpected(reply.error());
+    if (reply->IsError()) return core::Fail(core::ErrorCode::kUnavailable, "redis: " + reply->str);
+    if (reply->str.find("cluster_state:ok") == std::string::npos) {
+      return core::Fail(core::ErrorCode::kUnavailable, "redis cluster state is not ok");
+    }
+    return {};
+  }
   static constexpr std::string_view kPing[] = {"PING"};
   auto reply = CommandOnAnyNode(kPing);
   if (!reply) return std::unexpected(reply.error());

@@ -48,6 +48,38 @@ void MergeBreakdown(Breakdown& into, const Breakdown& add, std::size_t cap) {
   }
 }
 
+std::optional<std::string> InvalidDelta(const ClickDelta& delta) {
+  if (delta.date.days < kMinStoredDay || delta.date.days > kMaxStoredDay) {
+    return "click delta: date beyond 0000..9999";
+  }
+  if (delta.clicks < 0 || delta.bot_clicks < 0) return "click delta: negative clicks";
+  for (const Breakdown& b : delta.breakdowns) {
+    for (const ValueCount& v : b) {
+      if (v.clicks < 0) return "click delta: negative clicks in a breakdown";
+    }
+  }
+  const Micros day_start = StartOf(delta.date);
+  constexpr Micros kMicrosPerDay = 24 * kMicrosPerHour;
+  for (const BucketCount& m : delta.minutes) {
+    if (m.clicks < 0 || m.bot_clicks < 0) return "click delta: negative clicks in a minute";
+    if (m.start % kMicrosPerMinute != 0 || m.start < day_start ||
+        m.start >= day_start + kMicrosPerDay) {
+      return "click delta: a minute bucket that is not a whole minute of its day";
+    }
+  }
+  return std::nullopt;
+}
+
+Micros HourOf(Micros t) {
+  Micros into = t % kMicrosPerHour;
+  if (into < 0) into += kMicrosPerHour;
+  return t - into;
+}
+
+bool HasClicks(const Breakdown& b) {
+  return std::any_of(b.begin(), b.end(), [](const ValueCount& v) { return v.clicks != 0; });
+}
+
 void SortBreakdown(Breakdown& b) {
   std::sort(b.begin(), b.end(), [](const ValueCount& x, const ValueCount& y) {
     return x.clicks != y.clicks ? x.clicks > y.clicks : x.value < y.value;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +85,19 @@ struct ClickDelta {
   // Clicks per minute of this day (bucket starts are whole minutes within `date`), any order.
   std::vector<BucketCount> minutes;
 };
+
+// The days stores can name as 'YYYY-MM-DD': 0000-01-01 .. 9999-12-31 (days since 1970-01-01).
+inline constexpr std::int32_t kMinStoredDay = -719'528;
+inline constexpr std::int32_t kMaxStoredDay = 2'932'896;
+
+// Why a ClickLog must refuse this delta (dated beyond kMinStoredDay..kMaxStoredDay, a negative
+// count anywhere, a minute bucket that is not a whole minute of its day); nullopt when valid.
+// Every adapter checks the whole batch with it before applying anything.
+std::optional<std::string> InvalidDelta(const ClickDelta& delta);
+// The start of the hour t lies in (also before 1970).
+Micros HourOf(Micros t);
+// Whether any value of the breakdown has clicks.
+bool HasClicks(const Breakdown& b);
 
 // One unit of work for the ClickLog. Applying the same id twice changes nothing.
 struct ClickBatch {

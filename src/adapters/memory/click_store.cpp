@@ -16,46 +16,13 @@ constexpr core::Micros kMicrosPerDay = 86'400 * core::kMicrosPerSecond;
 // As in the SQL adapter: batch ids are forgotten after a week (retries come within seconds).
 constexpr core::Micros kKeepAppliedBatches = 7 * kMicrosPerDay;
 // 0000-01-01 .. 9999-12-31, the days the SQL adapter can name as 'YYYY-MM-DD'.
-constexpr std::int32_t kMinDay = -719'528;
-constexpr std::int32_t kMaxDay = 2'932'896;
+constexpr std::int32_t kMinDay = core::kMinStoredDay;
+constexpr std::int32_t kMaxDay = core::kMaxStoredDay;
 
 core::Micros NowMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// The start of the hour t lies in.
-core::Micros HourOf(core::Micros t) {
-  core::Micros into = t % core::kMicrosPerHour;
-  if (into < 0) into += core::kMicrosPerHour;
-  return t - into;
-}
-
-bool HasClicks(const core::Breakdown& b) {
-  return std::any_of(b.begin(), b.end(), [](const core::ValueCount& v) { return v.clicks != 0; });
-}
-
-// Why a delta cannot be applied (as the SQL adapter says it); nullopt when it can.
-std::optional<std::string> Invalid(const core::ClickDelta& delta) {
-  if (delta.date.days < kMinDay || delta.date.days > kMaxDay) {
-    return "click delta: date beyond 0000..9999";
-  }
-  if (delta.clicks < 0 || delta.bot_clicks < 0) return "click delta: negative clicks";
-  for (const core::Breakdown& b : delta.breakdowns) {
-    for (const core::ValueCount& v : b) {
-      if (v.clicks < 0) return "click delta: negative clicks in a breakdown";
-    }
-  }
-  const core::Micros day_start = core::StartOf(delta.date);
-  for (const core::BucketCount& m : delta.minutes) {
-    if (m.clicks < 0 || m.bot_clicks < 0) return "click delta: negative clicks in a minute";
-    if (m.start % core::kMicrosPerMinute != 0 || m.start < day_start ||
-        m.start >= day_start + kMicrosPerDay) {
-      return "click delta: a minute bucket that is not a whole minute of its day";
-    }
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -82,7 +49,7 @@ void MemoryClickStore::Forget(BucketIndex& index,
 Result<bool> MemoryClickStore::Apply(const core::ClickBatch& batch) {
   return Guard([&]() -> Result<bool> {
     for (const core::ClickDelta& delta : batch.deltas) {
-      if (std::optional<std::string> why = Invalid(delta)) {
+      if (std::optional<std::string> why = core::InvalidDelta(delta)) {
         return core::Fail(core::ErrorCode::kInvalidArgument, std::move(*why));
       }
     }
@@ -100,7 +67,7 @@ Result<bool> MemoryClickStore::Apply(const core::ClickBatch& batch) {
       applied_batches_.insert(batch.id);
       for (const core::ClickDelta& delta : batch.deltas) {
         const bool has_breakdowns =
-            std::any_of(delta.breakdowns.begin(), delta.breakdowns.end(), HasClicks);
+            std::any_of(delta.breakdowns.begin(), delta.breakdowns.end(), core::HasClicks);
         const bool has_minutes =
             std::any_of(delta.minutes.begin(), delta.minutes.end(),
                         [](const core::BucketCount& m) { return m.clicks + m.bot_clicks != 0; });
@@ -124,7 +91,7 @@ Result<bool> MemoryClickStore::Apply(const core::ClickBatch& batch) {
           if (m.clicks == 0 && m.bot_clicks == 0) continue;
           AddBucket(code->second.minutes, minute_index_, delta.code, m);
           AddBucket(code->second.hours, hour_index_, delta.code,
-                    core::BucketCount{HourOf(m.start), m.clicks, m.bot_clicks});
+                    core::BucketCount{core::HourOf(m.start), m.clicks, m.bot_clicks});
         }
         if (delta.clicks > 0) link_clicks.emplace_back(delta.code, delta.clicks);
       }

@@ -1,26 +1,13 @@
 #pragma once
 
-#include <exception>
-#include <new>
-#include <string>
-
-#include "core/error.hpp"
+#include "core/guard.hpp"
 
 namespace kurz::adapters::memory {
 
-// Runs fn and turns any exception (in practice std::bad_alloc) into an internal error, so that no
-// exception crosses a port.
+// core::Guarded for this adapter's port methods.
 template <class Fn>
 auto Guard(Fn&& fn) noexcept -> decltype(fn()) {
-  try {
-    return fn();
-  } catch (const std::bad_alloc&) {
-    return core::Fail(core::ErrorCode::kInternal, "out of memory");
-  } catch (const std::exception& e) {
-    return core::Fail(core::ErrorCode::kInternal, std::string("memory store: ") + e.what());
-  } catch (...) {
-    return core::Fail(core::ErrorCode::kInternal, "memory store: unknown exception");
-  }
+  return core::Guarded("memory store", static_cast<Fn&&>(fn));
 }
 
 }  // namespace kurz::adapters::memory

@@ -25,8 +25,8 @@ using core::Fail;
 
 constexpr core::Micros kMicrosPerDay = 86'400 * core::kMicrosPerSecond;
 // 0000-01-01 .. 9999-12-31 (days since 1970-01-01): the days a delta may have.
-constexpr std::int32_t kMinDay = -719'528;
-constexpr std::int32_t kMaxDay = 2'932'896;
+constexpr std::int32_t kMinDay = core::kMinStoredDay;
+constexpr std::int32_t kMaxDay = core::kMaxStoredDay;
 // How long applied batch ids are remembered: a batch is retried within seconds, so a week is
 // ample.
 constexpr core::Micros kKeepAppliedBatches = 7 * kMicrosPerDay;
@@ -46,34 +46,6 @@ std::int32_t DayOf(core::Micros t) {
   core::Micros day = t / kMicrosPerDay;
   if (t % kMicrosPerDay < 0) --day;
   return static_cast<std::int32_t>(day);
-}
-
-core::Micros HourOf(core::Micros t) {
-  core::Micros into = t % core::kMicrosPerHour;
-  if (into < 0) into += core::kMicrosPerHour;
-  return t - into;
-}
-
-// Why a delta cannot be applied; nullopt when it can.
-std::optional<std::string> Invalid(const core::ClickDelta& delta) {
-  if (delta.date.days < kMinDay || delta.date.days > kMaxDay) {
-    return "click delta: date beyond 0000..9999";
-  }
-  if (delta.clicks < 0 || delta.bot_clicks < 0) return "click delta: negative clicks";
-  for (const core::Breakdown& b : delta.breakdowns) {
-    for (const core::ValueCount& v : b) {
-      if (v.clicks < 0) return "click delta: negative clicks in a breakdown";
-    }
-  }
-  const core::Micros day_start = core::StartOf(delta.date);
-  for (const core::BucketCount& m : delta.minutes) {
-    if (m.clicks < 0 || m.bot_clicks < 0) return "click delta: negative clicks in a minute";
-    if (m.start % core::kMicrosPerMinute != 0 || m.start < day_start ||
-        m.start >= day_start + kMicrosPerDay) {
-      return "click delta: a minute bucket that is not a whole minute of its day";
-    }
-  }
-  return std::nullopt;
 }
 
 // Replaces what JSONB cannot hold as a key (NUL, invalid UTF-8) with U+FFFD, so that a value
@@ -201,7 +173,7 @@ PreparedBatch Prepare(const core::ClickBatch& batch) {
     SumByStart(day.minutes);
     day.hours.reserve(day.minutes.size());
     for (const core::BucketCount& m : day.minutes) {
-      day.hours.push_back(core::BucketCount{HourOf(m.start), m.clicks, m.bot_clicks});
+      day.hours.push_back(core::BucketCount{core::HourOf(m.start), m.clicks, m.bot_clicks});
     }
     SumByStart(day.hours);
   }
@@ -478,7 +450,7 @@ Result<void> ApplyIn(Connection& c, const core::ClickBatch& batch, PreparedBatch
 Result<bool> PostgresClickStore::Apply(const core::ClickBatch& batch) {
   return Guard([&]() -> Result<bool> {
     for (const core::ClickDelta& delta : batch.deltas) {
-      if (std::optional<std::string> why = Invalid(delta)) {
+      if (std::optional<std::string> why = core::InvalidDelta(delta)) {
         return Fail(ErrorCode::kInvalidArgument, std::move(*why));
       }
     }

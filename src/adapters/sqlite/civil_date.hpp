@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/click_event.hpp"
 #include "core/time.hpp"
 
 // Calendar helpers for the daily_stats table, kept here so that the adapter depends only on
@@ -13,8 +14,8 @@ namespace kurz::adapters::sqlite {
 
 constexpr core::Micros kMicrosPerDay = 86'400 * core::kMicrosPerSecond;
 // 0000-01-01 .. 9999-12-31: the days 'YYYY-MM-DD' can name (and that sort as text).
-constexpr std::int32_t kMinDay = -719'528;
-constexpr std::int32_t kMaxDay = 2'932'896;
+constexpr std::int32_t kMinDay = core::kMinStoredDay;
+constexpr std::int32_t kMaxDay = core::kMaxStoredDay;
 
 // The UTC day of an instant (days since 1970-01-01, rounded down).
 std::int32_t DayOf(core::Micros t);

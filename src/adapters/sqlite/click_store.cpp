@@ -92,39 +92,6 @@ Result<void> RunWith(Connection& c, std::string_view sql, Bind&& bind) {
   return statement->Run();
 }
 
-// The start of the hour t lies in.
-core::Micros HourOf(core::Micros t) {
-  core::Micros into = t % core::kMicrosPerHour;
-  if (into < 0) into += core::kMicrosPerHour;
-  return t - into;
-}
-
-bool HasClicks(const core::Breakdown& b) {
-  return std::any_of(b.begin(), b.end(), [](const core::ValueCount& v) { return v.clicks != 0; });
-}
-
-// Why a delta cannot be applied; nullopt when it can.
-std::optional<std::string> Invalid(const core::ClickDelta& delta) {
-  if (delta.date.days < kMinDay || delta.date.days > kMaxDay) {
-    return "click delta: date beyond 0000..9999";
-  }
-  if (delta.clicks < 0 || delta.bot_clicks < 0) return "click delta: negative clicks";
-  for (const core::Breakdown& b : delta.breakdowns) {
-    for (const core::ValueCount& v : b) {
-      if (v.clicks < 0) return "click delta: negative clicks in a breakdown";
-    }
-  }
-  const core::Micros day_start = core::StartOf(delta.date);
-  for (const core::BucketCount& m : delta.minutes) {
-    if (m.clicks < 0 || m.bot_clicks < 0) return "click delta: negative clicks in a minute";
-    if (m.start % core::kMicrosPerMinute != 0 || m.start < day_start ||
-        m.start >= day_start + kMicrosPerDay) {
-      return "click delta: a minute bucket that is not a whole minute of its day";
-    }
-  }
-  return std::nullopt;
-}
-
 // Sorts buckets by start, sums those with the same start and drops empty ones.
 void SumByStart(std::vector<core::BucketCount>& into) {
   std::erase_if(into,
@@ -156,12 +123,12 @@ struct Prepared {
 Prepared Prepare(const core::ClickDelta& delta) {
   Prepared p;
   p.delta = &delta;
-  p.has_breakdowns = std::any_of(delta.breakdowns.begin(), delta.breakdowns.end(), HasClicks);
+  p.has_breakdowns = std::any_of(delta.breakdowns.begin(), delta.breakdowns.end(), core::HasClicks);
   p.minutes = delta.minutes;
   SumByStart(p.minutes);
   p.hours.reserve(p.minutes.size());
   for (const core::BucketCount& m : p.minutes) {
-    p.hours.push_back(core::BucketCount{HourOf(m.start), m.clicks, m.bot_clicks});
+    p.hours.push_back(core::BucketCount{core::HourOf(m.start), m.clicks, m.bot_clicks});
   }
   SumByStart(p.hours);
   return p;
@@ -220,7 +187,7 @@ Result<void> AddToDay(Connection& c, const Prepared& p, const std::string& date,
     }
   }
   for (std::size_t i = 0; i < core::kDimensionCount; ++i) {
-    if (!HasClicks(delta.breakdowns[i])) continue;  // the column stays as it is
+    if (!core::HasClicks(delta.breakdowns[i])) continue;  // the column stays as it is
     core::Breakdown day = ParseBreakdown(columns[i]);
     core::MergeBreakdown(day, delta.breakdowns[i]);
     columns[i] = FormatBreakdown(day);
@@ -273,7 +240,7 @@ Result<std::vector<core::BucketCount>> ReadBuckets(Statement& s, bool start_is_d
 Result<bool> SqliteClickStore::Apply(const core::ClickBatch& batch) {
   return Guard([&]() -> Result<bool> {
     for (const core::ClickDelta& delta : batch.deltas) {
-      if (std::optional<std::string> why = Invalid(delta)) {
+      if (std::optional<std::string> why = core::InvalidDelta(delta)) {
         return core::Fail(core::ErrorCode::kInvalidArgument, std::move(*why));
       }
     }

@@ -76,6 +76,33 @@ Micros HourOf(Micros t) {
   return t - into;
 }
 
+void SumByStart(std::vector<BucketCount>& buckets) {
+  std::erase_if(buckets, [](const BucketCount& b) { return b.clicks == 0 && b.bot_clicks == 0; });
+  std::sort(buckets.begin(), buckets.end(),
+            [](const BucketCount& a, const BucketCount& b) { return a.start < b.start; });
+  std::vector<BucketCount> merged;
+  merged.reserve(buckets.size());
+  for (const BucketCount& b : buckets) {
+    if (!merged.empty() && merged.back().start == b.start) {
+      merged.back().clicks += b.clicks;
+      merged.back().bot_clicks += b.bot_clicks;
+    } else {
+      merged.push_back(b);
+    }
+  }
+  buckets = std::move(merged);
+}
+
+std::vector<BucketCount> HoursOf(const std::vector<BucketCount>& minutes) {
+  std::vector<BucketCount> hours;
+  hours.reserve(minutes.size());
+  for (const BucketCount& m : minutes) {
+    hours.push_back(BucketCount{HourOf(m.start), m.clicks, m.bot_clicks});
+  }
+  SumByStart(hours);
+  return hours;
+}
+
 bool HasClicks(const Breakdown& b) {
   return std::any_of(b.begin(), b.end(), [](const ValueCount& v) { return v.clicks != 0; });
 }

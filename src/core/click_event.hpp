@@ -96,6 +96,10 @@ inline constexpr std::int32_t kMaxStoredDay = 2'932'896;
 std::optional<std::string> InvalidDelta(const ClickDelta& delta);
 // The start of the hour t lies in (also before 1970).
 Micros HourOf(Micros t);
+// Sorts buckets by start, sums those with the same start and drops empty ones.
+void SumByStart(std::vector<BucketCount>& buckets);
+// The per-hour buckets of per-minute ones (summed by SumByStart).
+std::vector<BucketCount> HoursOf(const std::vector<BucketCount>& minutes);
 // Whether any value of the breakdown has clicks.
 bool HasClicks(const Breakdown& b);
 

@@ -90,3 +90,23 @@ TEST(SortBreakdownTest, MostClicksFirstThenByValue) {
 
 }  // namespace
 }  // namespace kurz::core
+
+namespace kurz::core {
+namespace {
+
+TEST(BucketsTest, SumByStartSortsMergesAndDropsEmptyBuckets) {
+  std::vector<BucketCount> b = {{120, 1, 0}, {60, 2, 1}, {120, 3, 2}, {180, 0, 0}};
+  SumByStart(b);
+  EXPECT_EQ(b, (std::vector<BucketCount>{{60, 2, 1}, {120, 4, 2}}));
+}
+
+TEST(BucketsTest, HoursOfSumsMinutesIntoTheirHoursAlsoBefore1970) {
+  const std::vector<BucketCount> minutes = {{kMicrosPerHour + kMicrosPerMinute, 1, 0},
+                                            {kMicrosPerHour + 2 * kMicrosPerMinute, 2, 1},
+                                            {-kMicrosPerMinute, 5, 0}};
+  EXPECT_EQ(HoursOf(minutes),
+            (std::vector<BucketCount>{{-kMicrosPerHour, 5, 0}, {kMicrosPerHour, 3, 1}}));
+}
+
+}  // namespace
+}  // namespace kurz::core

@@ -12,14 +12,12 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "adapters/breakdown_json.hpp"
 #include "adapters/postgres/guard.hpp"
 
 namespace kurz::adapters::postgres {
 namespace {
 
-using Json = nlohmann::json;
 using core::ErrorCode;
 using core::Fail;
 
@@ -96,26 +94,6 @@ bool NeedsSanitizing(std::string_view s) {
                      [](char c) { return c == '\0' || static_cast<unsigned char>(c) >= 0x80; });
 }
 
-// Sorts buckets by start, sums those with the same start and drops empty ones.
-void SumByStart(std::vector<core::BucketCount>& into) {
-  std::erase_if(into,
-                [](const core::BucketCount& b) { return b.clicks == 0 && b.bot_clicks == 0; });
-  std::sort(into.begin(), into.end(), [](const core::BucketCount& a, const core::BucketCount& b) {
-    return a.start < b.start;
-  });
-  std::vector<core::BucketCount> merged;
-  merged.reserve(into.size());
-  for (const core::BucketCount& b : into) {
-    if (!merged.empty() && merged.back().start == b.start) {
-      merged.back().clicks += b.clicks;
-      merged.back().bot_clicks += b.bot_clicks;
-    } else {
-      merged.push_back(b);
-    }
-  }
-  into = std::move(merged);
-}
-
 // The batch's deltas of one code and day, summed (a batch may hold several).
 struct DayDelta {
   std::int64_t clicks = 0;
@@ -170,40 +148,10 @@ PreparedBatch Prepare(const core::ClickBatch& batch) {
     day.visitors.erase(std::unique(day.visitors.begin(), day.visitors.end()), day.visitors.end());
     day.has_breakdowns = std::any_of(day.breakdowns.begin(), day.breakdowns.end(),
                                      [](const core::Breakdown& b) { return !b.empty(); });
-    SumByStart(day.minutes);
-    day.hours.reserve(day.minutes.size());
-    for (const core::BucketCount& m : day.minutes) {
-      day.hours.push_back(core::BucketCount{core::HourOf(m.start), m.clicks, m.bot_clicks});
-    }
-    SumByStart(day.hours);
+    core::SumByStart(day.minutes);
+    day.hours = core::HoursOf(day.minutes);
   }
   return p;
-}
-
-// A breakdown column's JSONB text: an object {"value": clicks}. Anything else (top_referrers'
-// '[]' default) reads as empty; so do members that are not integers.
-template <class Visit>
-void ForEachValue(std::string_view text, Visit&& visit) {
-  if (text.size() <= 2) return;  // "{}", "[]"
-  const Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object()) return;
-  for (const auto& [value, clicks] : json.items()) {
-    if (clicks.is_number_integer()) visit(value, clicks.template get<std::int64_t>());
-  }
-}
-
-core::Breakdown ParseBreakdown(std::string_view text) {
-  core::Breakdown b;
-  ForEachValue(text, [&b](const std::string& value, std::int64_t clicks) {
-    b.push_back(core::ValueCount{value, clicks});
-  });
-  return b;
-}
-
-std::string FormatBreakdown(const core::Breakdown& b) {
-  Json json = Json::object();
-  for (const core::ValueCount& v : b) json[v.value] = v.clicks;
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 // The batch's statements. Each takes arrays and touches rows in the arrays' order (sorted the
@@ -494,10 +442,10 @@ Result<core::LinkStats> PostgresClickStore::Stats(std::string_view code, core::D
         stats.total_clicks += day.clicks;
         stats.bot_clicks += day.bot_clicks;
         for (std::size_t i = 0; i < core::kDimensionCount; ++i) {
-          ForEachValue(rows->View(row, 4 + static_cast<int>(i)),
-                       [&sum = sums[i]](const std::string& value, std::int64_t clicks) {
-                         if (clicks != 0) sum[value] += clicks;
-                       });
+          ForEachBreakdownValue(rows->View(row, 4 + static_cast<int>(i)),
+                                [&sum = sums[i]](const std::string& value, std::int64_t clicks) {
+                                  if (clicks != 0) sum[value] += clicks;
+                                });
         }
         stats.unique_visitors = rows->Int(row, 4 + static_cast<int>(core::kDimensionCount));
       }

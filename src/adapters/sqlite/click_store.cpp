@@ -11,15 +11,12 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "adapters/breakdown_json.hpp"
 #include "adapters/sqlite/civil_date.hpp"
 #include "adapters/sqlite/guard.hpp"
 
 namespace kurz::adapters::sqlite {
 namespace {
-
-using Json = nlohmann::json;
 
 // How long applied batch ids are remembered. A batch is retried within seconds of its first
 // attempt, so a week is ample, and the table stays at a week of batches.
@@ -92,26 +89,6 @@ Result<void> RunWith(Connection& c, std::string_view sql, Bind&& bind) {
   return statement->Run();
 }
 
-// Sorts buckets by start, sums those with the same start and drops empty ones.
-void SumByStart(std::vector<core::BucketCount>& into) {
-  std::erase_if(into,
-                [](const core::BucketCount& b) { return b.clicks == 0 && b.bot_clicks == 0; });
-  std::sort(into.begin(), into.end(), [](const core::BucketCount& a, const core::BucketCount& b) {
-    return a.start < b.start;
-  });
-  std::vector<core::BucketCount> merged;
-  merged.reserve(into.size());
-  for (const core::BucketCount& b : into) {
-    if (!merged.empty() && merged.back().start == b.start) {
-      merged.back().clicks += b.clicks;
-      merged.back().bot_clicks += b.bot_clicks;
-    } else {
-      merged.push_back(b);
-    }
-  }
-  into = std::move(merged);
-}
-
 // A delta with what the writer needs worked out beforehand (on the caller's thread).
 struct Prepared {
   const core::ClickDelta* delta = nullptr;
@@ -125,40 +102,9 @@ Prepared Prepare(const core::ClickDelta& delta) {
   p.delta = &delta;
   p.has_breakdowns = std::any_of(delta.breakdowns.begin(), delta.breakdowns.end(), core::HasClicks);
   p.minutes = delta.minutes;
-  SumByStart(p.minutes);
-  p.hours.reserve(p.minutes.size());
-  for (const core::BucketCount& m : p.minutes) {
-    p.hours.push_back(core::BucketCount{core::HourOf(m.start), m.clicks, m.bot_clicks});
-  }
-  SumByStart(p.hours);
+  core::SumByStart(p.minutes);
+  p.hours = core::HoursOf(p.minutes);
   return p;
-}
-
-// A breakdown column: a JSON object {"value": clicks}. Anything else (top_referrers' old '[]'
-// default, or text that is not JSON) reads as empty; so do members that are not integers.
-template <class Visit>
-void ForEachValue(std::string_view text, Visit&& visit) {
-  if (text.size() <= 2) return;  // "{}", "[]"
-  const Json json = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object()) return;
-  for (const auto& [value, clicks] : json.items()) {
-    if (clicks.is_number_integer()) visit(value, clicks.template get<std::int64_t>());
-  }
-}
-
-core::Breakdown ParseBreakdown(std::string_view text) {
-  core::Breakdown b;
-  ForEachValue(text, [&b](const std::string& value, std::int64_t clicks) {
-    b.push_back(core::ValueCount{value, clicks});
-  });
-  return b;
-}
-
-std::string FormatBreakdown(const core::Breakdown& b) {
-  Json json = Json::object();
-  for (const core::ValueCount& v : b) json[v.value] = v.clicks;
-  // Values come from request headers: invalid UTF-8 is stored as U+FFFD rather than refused.
-  return json.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 // Adds one delta to its day row: daily_stats' counts, and when it has breakdowns, the day's
@@ -342,10 +288,10 @@ Result<core::LinkStats> SqliteClickStore::Stats(std::string_view code, core::Dat
         stats.total_clicks += days->Int(1);
         stats.bot_clicks += days->Int(3);
         for (std::size_t i = 0; i < core::kDimensionCount; ++i) {
-          ForEachValue(days->Text(4 + static_cast<int>(i)),
-                       [&sum = sums[i]](const std::string& value, std::int64_t clicks) {
-                         if (clicks != 0) sum[value] += clicks;
-                       });
+          ForEachBreakdownValue(days->Text(4 + static_cast<int>(i)),
+                                [&sum = sums[i]](const std::string& value, std::int64_t clicks) {
+                                  if (clicks != 0) sum[value] += clicks;
+                                });
         }
       }
       for (std::size_t i = 0; i < core::kDimensionCount; ++i) {

@@ -30,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "integration/cluster_support.hpp"
 #include "integration/kurz_test.hpp"
 #include "support/http_client.hpp"
 
@@ -40,27 +41,14 @@
 namespace kurz::testing {
 namespace {
 
+using namespace cluster_support;
+
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 // Generous bounds: the tests assert that things happen, the printed figures say how fast.
 constexpr milliseconds kPropagation{2000};
-
-double MillisSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-// Polls `done` every `every` until it holds or `limit` passes; the last answer.
-bool WaitUntil(const std::function<bool()>& done, milliseconds limit,
-               milliseconds every = milliseconds(20)) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(every);
-  }
-  return done();
-}
 
 // The value of a test server variable; throws (failing the test, never skipping it) with the
 // commands that start the server when it is unset.
@@ -74,46 +62,6 @@ std::string RequiredEnv(const char* name, const char* service) {
                              service + " url)` (scripts/test does both)");
   }
   return value;
-}
-
-std::string RandomSuffix() {
-  std::random_device random;
-  const std::uint64_t n = (std::uint64_t{random()} << 32) ^ random();
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(n));
-  return buf;
-}
-
-std::string WithParam(const std::string& url, const std::string& param) {
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + param;
-}
-
-bool PortIsFree(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  ::close(fd);
-  return free;
-}
-
-// A free port in [first, first + count), below 32768 (outside the ephemeral range), starting at a
-// point spread by pid so that parallel test processes rarely try the same one.
-int FreePort(int first, int count) {
-  const int start = static_cast<int>(::getpid()) % count;
-  for (int i = 0; i < count; ++i) {
-    const int candidate = first + (start + i) % count;
-    if (PortIsFree(candidate)) return candidate;
-  }
-  throw std::runtime_error("no free port in " + std::to_string(first) + ".." +
-                           std::to_string(first + count - 1));
-}
-
-std::string Describe(const RunResult& r) {
-  return r.status.Describe() + "\n  stdout: " + r.out + "\n  stderr: " + r.err;
 }
 
 // A fresh schema kct_<random> in the shared test database, dropped (CASCADE) on destruction.
@@ -364,27 +312,6 @@ std::string UniqueUrl(std::string_view tag, int n) {
          std::string(tag) + "/" + std::to_string(n) + "?run=" + run;
 }
 
-// POST /v1/urls expecting 201; returns the code.
-std::string Create(const Api& api, const std::string& url) {
-  Reply reply = api.Post("/v1/urls", {{"url", url}});
-  Expect(reply, 201, "POST /v1/urls on port " + std::to_string(api.port()));
-  return reply.Json().at("code").get<std::string>();
-}
-
-Reply Visit(int port, const std::string& code) { return Call(port, "GET", "/" + code); }
-
-// "" when GET /<code> answers 301 to `url`, else what it answered.
-std::string RedirectProblem(int port, const std::string& code, const std::string& url) {
-  try {
-    Reply reply = Visit(port, code);
-    if (reply.status == 301 && reply.Header("location") == url) return "";
-    return "/" + code + " on port " + std::to_string(port) + " (want 301 to " + url +
-           "): " + reply.Describe();
-  } catch (const std::exception& e) {
-    return "/" + code + " on port " + std::to_string(port) + ": " + e.what();
-  }
-}
-
 // Polls GET /<code> on `port` (every millisecond or so) until it answers `status`; the time that
 // took, or nullopt when it did not within `limit`.
 // `polls`, when given, gets the number of requests it took.
@@ -398,35 +325,6 @@ std::optional<double> TimeUntilStatus(int port, const std::string& code, int sta
     std::this_thread::sleep_for(milliseconds(1));
   }
   return std::nullopt;
-}
-
-// A counter's value from GET /metrics (the sum over its label sets); -1 when absent.
-double Metric(int port, std::string_view name) {
-  Reply reply = Call(port, "GET", "/metrics");
-  Expect(reply, 200, "GET /metrics");
-  double sum = -1;
-  std::size_t pos = 0;
-  while (pos < reply.body.size()) {
-    std::size_t end = reply.body.find('\n', pos);
-    if (end == std::string::npos) end = reply.body.size();
-    std::string_view line(reply.body.data() + pos, end - pos);
-    pos = end + 1;
-    if (!line.starts_with(name) || line.size() <= name.size()) continue;
-    const char next = line[name.size()];
-    if (next != ' ' && next != '{') continue;
-    const std::size_t space = line.rfind(' ');
-    sum = std::max(sum, 0.0) + std::strtod(std::string(line.substr(space + 1)).c_str(), nullptr);
-  }
-  return sum;
-}
-
-// GET /readyz's checks.cache ("" when the body has none).
-std::string ReadyCheck(int port, const std::string& name, int* status = nullptr) {
-  Reply reply = Call(port, "GET", "/readyz");
-  if (status != nullptr) *status = reply.status;
-  json body = json::parse(reply.body, nullptr, false);
-  if (body.is_discarded() || !body.contains("checks") || !body["checks"].contains(name)) return "";
-  return body["checks"][name].is_string() ? body["checks"][name].get<std::string>() : "";
 }
 
 double Median(std::vector<double> v) {

@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "integration/cluster_support.hpp"
 #include "integration/kurz_test.hpp"
 
 #ifndef KURZ_SOURCE_DIR
@@ -33,6 +34,8 @@
 
 namespace kurz::testing {
 namespace {
+
+using namespace cluster_support;
 
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
@@ -56,30 +59,9 @@ std::string RequiredEnv(const char* name, const char* command) {
 std::string PrimaryUrl() { return RequiredEnv("KURZ_TEST_POSTGRES_URL", "url"); }
 std::string ReplicaUrl() { return RequiredEnv("KURZ_TEST_POSTGRES_REPLICA_URL", "replica-url"); }
 
-std::string RandomSuffix() {
-  std::random_device random;
-  const std::uint64_t n = (std::uint64_t{random()} << 32) ^ random();
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(n));
-  return buf;
-}
-
 std::string WithSearchPath(const std::string& url, const std::string& schema) {
   return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
          schema;
-}
-
-std::string Describe(const RunResult& r) {
-  return r.status.Describe() + "\n  stdout: " + r.out + "\n  stderr: " + r.err;
-}
-
-// psql -tA: the output without the trailing newline; throws on failure.
-std::string Psql(const std::string& url, const std::string& sql) {
-  RunResult r = RunToExit("/usr/bin/psql",
-                          {"-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql});
-  if (!r.status.Success()) throw std::runtime_error("psql " + sql + ": " + Describe(r));
-  while (!r.out.empty() && (r.out.back() == '\n' || r.out.back() == '\r')) r.out.pop_back();
-  return r.out;
 }
 
 // Polls `done` every 20 ms until it holds or `limit` passes; the last answer.
@@ -90,29 +72,6 @@ bool WaitUntil(const std::function<bool()>& done, milliseconds limit) {
     std::this_thread::sleep_for(milliseconds(20));
   }
   return done();
-}
-
-bool PortIsFree(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
-  ::close(fd);
-  return free;
-}
-
-// A free port in [first, first + count), below 32768, spread by pid.
-int FreePort(int first, int count) {
-  const int start = static_cast<int>(::getpid()) % count;
-  for (int i = 0; i < count; ++i) {
-    const int candidate = first + (start + i) % count;
-    if (PortIsFree(candidate)) return candidate;
-  }
-  throw std::runtime_error("no free port in " + std::to_string(first) + ".." +
-                           std::to_string(first + count - 1));
 }
 
 // The port of a postgres://user@host:port/db URL ("" when it has none).

@@ -1,5 +1,6 @@
 // Click recording and GET /v1/urls/{code}/stats (API.md "Analytics").
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <stdexcept>
@@ -383,6 +384,25 @@ TEST_F(FixedSaltTest, TheSameSecretKeepsAVisitorOneVisitorAcrossARestart) {
   From(code, 1, "81.2.69.12", kFirefoxLinux);
   json stats = WaitForStats(Admin(), code, 3, 0);
   EXPECT_EQ(stats["total_clicks"], 3) << stats.dump();
+  EXPECT_EQ(stats["unique_visitors"], 2) << stats.dump();
+}
+
+TEST_F(FixedSaltTest, AnotherSecretMakesTheSameAddressAnotherVisitor) {
+  // The flag, not the secret stored in the database, keys the visitor ids: after a restart with
+  // another --ip-salt-secret the same address on the same day is a visitor not seen before.
+  const std::string code = NewCode();
+  From(code, 1, "81.2.69.10", kFirefoxLinux);
+  WaitForStats(Admin(), code, 1, 0);
+  server().Terminate();
+  std::vector<std::string> args = server().args();
+  auto secret = std::find(args.begin(), args.end(), "--ip-salt-secret");
+  ASSERT_NE(secret, args.end());
+  *(secret + 1) = "another-long-secret-for-tests";
+  server().set_args(std::move(args));
+  ASSERT_NO_FATAL_FAILURE(Restart());
+  From(code, 1, "81.2.69.10", kFirefoxLinux);
+  json stats = WaitForStats(Admin(), code, 2, 0);
+  EXPECT_EQ(stats["total_clicks"], 2) << stats.dump();
   EXPECT_EQ(stats["unique_visitors"], 2) << stats.dump();
 }
 

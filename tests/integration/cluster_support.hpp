@@ -36,7 +36,7 @@ inline double MillisSince(Clock::time_point start) {
 
 // Polls `done` every `every` until it holds or `limit` passes; the last answer.
 inline bool WaitUntil(const std::function<bool()>& done, milliseconds limit,
-               milliseconds every = milliseconds(20)) {
+                      milliseconds every = milliseconds(20)) {
   const auto deadline = Clock::now() + limit;
   while (Clock::now() < deadline) {
     if (done()) return true;

@@ -40,8 +40,8 @@ Aggregator::Aggregator(ports::UserAgentParser& user_agents, const ports::GeoLoca
                        std::string ip_salt_secret)
     : user_agents_(user_agents), geo_(geo), visitors_(std::move(ip_salt_secret)) {}
 
-Aggregator::Pending& Aggregator::Slot(const core::ClickEvent& event, core::Date day) {
-  probe_.code.assign(event.code.view());
+Aggregator::Pending& Aggregator::Slot(std::string_view code, core::Date day) {
+  probe_.code.assign(code);
   probe_.day = day.days;
   auto it = window_.find(probe_);
   if (it == window_.end()) it = window_.emplace(probe_, Pending{}).first;
@@ -49,29 +49,63 @@ Aggregator::Pending& Aggregator::Slot(const core::ClickEvent& event, core::Date 
 }
 
 void Aggregator::Add(const core::ClickEvent& event) {
-  ++events_;
-  const core::Date day = core::DateOf(event.at);
-  Pending& pending = Slot(event, day);
-  core::BucketCount& minute = MinuteOf(pending.minutes, event.at);
+  AddClick(Click{.code = event.code.view(),
+                 .at = event.at,
+                 .head = event.head,
+                 .user_agent = event.user_agent.view(),
+                 .referrer = event.referrer.view(),
+                 .ip = &event.ip});
+}
 
-  const ports::UserAgentInfo agent = user_agents_.Parse(event.user_agent.view());
-  if (agent.is_bot || event.head) {
+const Aggregator::Enrichment& Aggregator::Add(const ClickMessage& message) {
+  VisitorId visitor{};
+  for (std::size_t i = 0; i < visitor.size() && 2 * i + 1 < message.visitor.size(); ++i) {
+    auto nibble = [](char c) {
+      return static_cast<std::uint8_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    };
+    visitor[i] = static_cast<std::uint8_t>(nibble(message.visitor[2 * i]) << 4 |
+                                           nibble(message.visitor[2 * i + 1]));
+  }
+  geo_message_.country = message.country;
+  geo_message_.city = message.city;
+  AddClick(Click{.code = message.code,
+                 .at = message.at,
+                 .head = message.head,
+                 .user_agent = message.user_agent,
+                 .referrer = message.referrer,
+                 .visitor = &visitor,
+                 .geo = &geo_message_});
+  return enrichment_;
+}
+
+void Aggregator::AddClick(const Click& click) {
+  ++events_;
+  const core::Date day = core::DateOf(click.at);
+  Pending& pending = Slot(click.code, day);
+  core::BucketCount& minute = MinuteOf(pending.minutes, click.at);
+
+  enrichment_.agent = user_agents_.Parse(click.user_agent);
+  const ports::UserAgentInfo& agent = enrichment_.agent;
+  enrichment_.bot = agent.is_bot || click.head;
+  enrichment_.referrer = ReferrerHost(click.referrer);
+  if (enrichment_.bot) {
     ++pending.bot_clicks;
     ++minute.bot_clicks;
     return;
   }
   ++pending.clicks;
   ++minute.clicks;
-  pending.last_clicked_at = std::max(pending.last_clicked_at, event.at);
+  pending.last_clicked_at = std::max(pending.last_clicked_at, click.at);
 
-  const VisitorId visitor = visitors_.Id(event.ip, day);
+  const VisitorId visitor = click.visitor != nullptr ? *click.visitor : visitors_.Id(*click.ip, day);
   if (pending.visitors.empty() || pending.visitors.back() != visitor) {
     pending.visitors.push_back(visitor);
   }
 
-  const ports::GeoInfo geo = geo_.Locate(event.ip);
+  const ports::GeoInfo located = click.geo != nullptr ? ports::GeoInfo{} : geo_.Locate(*click.ip);
+  const ports::GeoInfo& geo = click.geo != nullptr ? *click.geo : located;
   core::Breakdowns& b = pending.breakdowns;
-  Bump(b[Index(core::Dimension::kReferrer)], ReferrerHost(event.referrer.view()));
+  Bump(b[Index(core::Dimension::kReferrer)], enrichment_.referrer);
   Bump(b[Index(core::Dimension::kCountry)], geo.country);
   Bump(b[Index(core::Dimension::kDevice)], agent.device);
   Bump(b[Index(core::Dimension::kBrowser)], agent.browser);

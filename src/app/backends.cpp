@@ -4,6 +4,10 @@
 #include <filesystem>
 #include <system_error>
 
+#include "adapters/clickhouse/raw_click_store.hpp"
+#include "adapters/kafka/consumer.hpp"
+#include "adapters/kafka/kafka_url.hpp"
+#include "adapters/kafka/producer.hpp"
 #include "adapters/memory/account_store.hpp"
 #include "adapters/memory/click_store.hpp"
 #include "adapters/memory/link_store.hpp"
@@ -16,6 +20,7 @@
 #include "adapters/redis/client.hpp"
 #include "adapters/redis/invalidation_bus.hpp"
 #include "adapters/redis/rate_limit_store.hpp"
+#include "adapters/redis/realtime_counters.hpp"
 #include "adapters/redis/redis_url.hpp"
 #include "adapters/redis/shared_cache.hpp"
 #include "adapters/routing/read_routing.hpp"
@@ -145,6 +150,7 @@ struct RedisBundle {
   std::unique_ptr<adapters::redis::RedisSharedCache> cache;
   std::unique_ptr<adapters::redis::RedisInvalidationBus> bus;
   std::unique_ptr<adapters::redis::RedisRateLimitStore> limits;
+  std::unique_ptr<adapters::redis::RedisRealtimeCounters> realtime;
   ~RedisBundle() {
     bus.reset();  // stops its subscriber thread before the client goes
   }
@@ -232,10 +238,13 @@ core::Result<SharedBackends> OpenSharedTier(const std::string& text,
   bundle->bus = std::make_unique<adapters::redis::RedisInvalidationBus>(*bundle->client,
                                                                         prefix + "invalidate");
   bundle->limits = std::make_unique<adapters::redis::RedisRateLimitStore>(*bundle->client, prefix);
+  bundle->realtime =
+      std::make_unique<adapters::redis::RedisRealtimeCounters>(*bundle->client, prefix);
   SharedBackends b;
   b.cache = bundle->cache.get();
   b.bus = bundle->bus.get();
   b.limits = bundle->limits.get();
+  b.realtime = bundle->realtime.get();
   b.description = adapters::redis::RedactRedisUrl(text);
   // Ready when Redis answers and the invalidation subscription is up (until it is, deletes made
   // on other instances do not reach this one's L1).
@@ -325,8 +334,21 @@ core::Result<void> CheckAuxiliaryBackends(const ServeConfig& config) {
     const std::string& value;
     const char* known;
   };
-  const Aux aux[] = {{"--events", config.events, "memory"},
-                     {"--analytics", config.analytics, "sqlite"}};
+  if (config.events.starts_with("kafka://")) {
+    if (auto url = adapters::kafka::ParseKafkaUrl(config.events); !url) {
+      return core::Fail(core::ErrorCode::kInvalidArgument, "--events: " + url.error().detail);
+    }
+  } else if (config.events != "memory://" && config.events != "memory") {
+    return core::Fail(core::ErrorCode::kInvalidArgument,
+                      "--events '" + config.events +
+                          "' is not known (memory:// or kafka://host:port[,host:port...]/topic)");
+  }
+  if (config.analytics.starts_with("clickhouse://")) {
+    return core::Fail(core::ErrorCode::kInvalidArgument,
+                      "--analytics clickhouse:// is written by kurz worker, not kurz serve (serve "
+                      "reads the counts it stores in the database)");
+  }
+  const Aux aux[] = {{"--analytics", config.analytics, "sqlite"}};
   for (const Aux& a : aux) {
     if (a.value.empty()) continue;
     auto url = a.value.find("://") == std::string::npos && std::string(a.known) == "sqlite" &&
@@ -341,6 +363,45 @@ core::Result<void> CheckAuxiliaryBackends(const ServeConfig& config) {
     }
   }
   return {};
+}
+
+core::Result<std::unique_ptr<ports::EventSink>> OpenEventSink(const ServeConfig& config) {
+  if (!config.events.starts_with("kafka://")) return std::unique_ptr<ports::EventSink>();
+  auto url = adapters::kafka::ParseKafkaUrl(config.events);
+  if (!url) return std::unexpected(url.error());
+  adapters::kafka::ProducerOptions options;
+  options.brokers = url->brokers;
+  options.topic = url->topic;
+  options.spool_dir = config.spool_dir.empty()
+                          ? std::filesystem::path(config.data_dir) / "spool"
+                          : std::filesystem::path(config.spool_dir);
+  options.spool_max_bytes = static_cast<std::uint64_t>(config.spool_max_bytes);
+  auto sink = adapters::kafka::KafkaEventSink::Open(std::move(options));
+  if (!sink) return std::unexpected(sink.error());
+  return std::unique_ptr<ports::EventSink>(std::move(*sink));
+}
+
+core::Result<std::unique_ptr<ports::ClickSource>> OpenClickSource(const WorkerConfig& config) {
+  auto url = adapters::kafka::ParseKafkaUrl(config.events);
+  if (!url) return std::unexpected(url.error());
+  adapters::kafka::ConsumerOptions options;
+  options.brokers = url->brokers;
+  options.topic = url->topic;
+  options.group = config.group;
+  options.session_timeout = std::chrono::milliseconds(config.session_timeout_ms);
+  options.heartbeat_interval = std::chrono::milliseconds(
+      std::max<std::int64_t>(100, config.session_timeout_ms / 10));
+  auto source = adapters::kafka::KafkaClickSource::Open(std::move(options));
+  if (!source) return std::unexpected(source.error());
+  return std::unique_ptr<ports::ClickSource>(std::move(*source));
+}
+
+core::Result<std::unique_ptr<ports::RawClickStore>> OpenRawClickStore(const std::string& text) {
+  auto url = adapters::clickhouse::ParseClickHouseUrl(text);
+  if (!url) return std::unexpected(url.error());
+  auto store = adapters::clickhouse::ClickHouseRawClickStore::Open(*url);
+  if (!store) return std::unexpected(store.error());
+  return std::unique_ptr<ports::RawClickStore>(std::move(*store));
 }
 
 }  // namespace kurz::app

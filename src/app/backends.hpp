@@ -10,6 +10,10 @@
 #include "core/error.hpp"
 #include "ports/account_store.hpp"
 #include "ports/click_log.hpp"
+#include "ports/click_source.hpp"
+#include "ports/event_sink.hpp"
+#include "ports/raw_click_store.hpp"
+#include "ports/realtime_counters.hpp"
 #include "ports/invalidation_bus.hpp"
 #include "ports/link_store.hpp"
 #include "ports/rate_limit_store.hpp"
@@ -42,6 +46,7 @@ struct SharedBackends {
   ports::SharedCache* cache = nullptr;
   ports::InvalidationBus* bus = nullptr;
   ports::RateLimitStore* limits = nullptr;
+  ports::RealtimeCounters* realtime = nullptr;  // click counters kurz worker keeps up to date
   std::string description;                   // for the start-up line (passwords redacted)
   std::function<core::Result<void>()> ping;  // null without a shared tier
 };
@@ -66,7 +71,18 @@ core::Result<Backends> OpenBackends(const std::string& url, bool migrate, int* m
 // invalid_argument for a malformed URL.
 core::Result<void> AddReadReplicas(Backends& backends, const std::vector<std::string>& urls);
 
-// Refuses backend URLs this build cannot serve yet (cache, events, analytics).
+// The click-events stream `kurz serve --events kafka://…` publishes to; null for memory:// (the
+// in-process pipeline). Events the cluster cannot take wait in a spool under spool_dir.
+// invalid_argument for a bad URL, unavailable for an unusable spool directory.
+core::Result<std::unique_ptr<ports::EventSink>> OpenEventSink(const ServeConfig& config);
+
+// The worker's consumer-group member on its --events stream.
+core::Result<std::unique_ptr<ports::ClickSource>> OpenClickSource(const WorkerConfig& config);
+
+// The raw clicks table named by --analytics (clickhouse://host:port/db); not yet contacted.
+core::Result<std::unique_ptr<ports::RawClickStore>> OpenRawClickStore(const std::string& url);
+
+// Refuses backend URLs this build cannot serve (events, analytics).
 core::Result<void> CheckAuxiliaryBackends(const ServeConfig& config);
 
 }  // namespace kurz::app

@@ -107,7 +107,16 @@ const std::vector<std::string>& ServeFlagNames() {
       "listen",      "data",           "base-url",        "database",        "cache",
       "events",      "analytics",      "bootstrap-key",   "rate-limit-api",  "rate-limit-redirect",
       "geoip",       "threads",        "workers",         "cache-size",      "click-queue",
-      "uap-regexes", "ip-salt-secret", "trusted-proxies", "cache-namespace", "database-replicas"};
+      "uap-regexes", "ip-salt-secret", "trusted-proxies", "cache-namespace", "database-replicas",
+      "spool-dir",   "spool-max-bytes"};
+  return names;
+}
+
+const std::vector<std::string>& WorkerFlagNames() {
+  static const std::vector<std::string> names = {
+      "events",          "group",        "data",           "database",
+      "analytics",       "cache",        "cache-namespace", "listen",
+      "uap-regexes",     "flush-interval-ms", "session-timeout-ms"};
   return names;
 }
 
@@ -143,6 +152,43 @@ core::Result<std::int64_t> ParseIntFlag(const std::string& name, const std::stri
   return n;
 }
 
+namespace {
+
+std::unexpected<core::Error> Unexpected(const core::Result<void>& failed) {
+  return std::unexpected(failed.error());
+}
+
+core::Result<void> ParseListen(const std::string& listen, std::string& host, std::uint16_t& port) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return core::Fail(core::ErrorCode::kInvalidArgument,
+                      "--listen must be HOST:PORT such as 127.0.0.1:8080, not '" + listen + "'");
+  }
+  host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  auto n = ParseIntFlag("listen port", listen.substr(colon + 1), 0, 65535);
+  if (!n) return std::unexpected(n.error());
+  port = static_cast<std::uint16_t>(*n);
+  return {};
+}
+
+core::Result<void> ParseNamespace(const std::string& v, std::string& out) {
+  const bool ok =
+      !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](unsigned char ch) {
+        return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
+      });
+  if (!ok) {
+    return core::Fail(core::ErrorCode::kInvalidArgument,
+                      "--cache-namespace must be 1-64 letters, digits, '_', '-' or '.'");
+  }
+  out = v;
+  return {};
+}
+
+}  // namespace
+
 core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
   ServeConfig c;
   if (!flags.positional().empty()) {
@@ -150,18 +196,7 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
                       "unexpected argument '" + flags.positional().front() + "'");
   }
   if (auto listen = flags.Get("listen")) {
-    const auto colon = listen->rfind(':');
-    if (colon == std::string::npos || colon == 0) {
-      return core::Fail(core::ErrorCode::kInvalidArgument,
-                        "--listen must be HOST:PORT such as 127.0.0.1:8080, not '" + *listen + "'");
-    }
-    c.listen_host = listen->substr(0, colon);
-    if (c.listen_host.size() > 2 && c.listen_host.front() == '[' && c.listen_host.back() == ']') {
-      c.listen_host = c.listen_host.substr(1, c.listen_host.size() - 2);
-    }
-    auto port = ParseIntFlag("listen port", listen->substr(colon + 1), 0, 65535);
-    if (!port) return std::unexpected(port.error());
-    c.listen_port = static_cast<std::uint16_t>(*port);
+    if (auto ok = ParseListen(*listen, c.listen_host, c.listen_port); !ok) return Unexpected(ok);
   }
   if (auto v = flags.Get("data")) {
     if (v->empty())
@@ -199,6 +234,10 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
   if (auto v = flags.Get("cache")) c.cache = *v;
   if (auto v = flags.Get("events")) c.events = *v;
   if (auto v = flags.Get("analytics")) c.analytics = *v;
+  if (auto v = flags.Get("spool-dir")) {
+    if (v->empty()) return core::Fail(core::ErrorCode::kInvalidArgument, "--spool-dir: empty path");
+    c.spool_dir = *v;
+  }
   if (auto v = flags.Get("bootstrap-key")) {
     const bool ok =
         v->size() >= 16 && v->size() <= 200 &&
@@ -224,6 +263,7 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
       {"workers", 1, 1024, &workers},
       {"cache-size", 0, 1'000'000'000, &c.cache_size},
       {"click-queue", 16, 16'777'216, &c.click_queue},
+      {"spool-max-bytes", 1 << 20, 1LL << 40, &c.spool_max_bytes},
   };
   for (const IntFlag& f : ints) {
     if (auto v = flags.Get(f.name)) {
@@ -253,15 +293,7 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
     c.ip_salt_secret = *v;
   }
   if (auto v = flags.Get("cache-namespace")) {
-    const bool ok =
-        !v->empty() && v->size() <= 64 && std::all_of(v->begin(), v->end(), [](unsigned char ch) {
-          return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
-        });
-    if (!ok) {
-      return core::Fail(core::ErrorCode::kInvalidArgument,
-                        "--cache-namespace must be 1-64 letters, digits, '_', '-' or '.'");
-    }
-    c.cache_namespace = *v;
+    if (auto ok = ParseNamespace(*v, c.cache_namespace); !ok) return Unexpected(ok);
   }
   if (auto v = flags.Get("trusted-proxies")) {
     auto list = core::ParseCidrList(*v);
@@ -270,6 +302,73 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
                         "--trusted-proxies: " + list.error().detail);
     }
     c.trusted_proxies = std::move(*list);
+  }
+  return c;
+}
+
+core::Result<WorkerConfig> LoadWorkerConfig(const Flags& flags) {
+  WorkerConfig c;
+  if (!flags.positional().empty()) {
+    return core::Fail(core::ErrorCode::kInvalidArgument,
+                      "unexpected argument '" + flags.positional().front() + "'");
+  }
+  auto required = [&](const char* name, std::string& out, std::string_view scheme,
+                      const char* example) -> core::Result<void> {
+    auto v = flags.Get(name);
+    if (!v || !v->starts_with(scheme)) {
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        std::string("--") + name + " " + example + " is required" +
+                            (v ? ", not '" + *v + "'" : std::string()));
+    }
+    out = *v;
+    return {};
+  };
+  if (auto ok = required("events", c.events, "kafka://", "kafka://host:port[,host:port...]/topic");
+      !ok) {
+    return Unexpected(ok);
+  }
+  if (auto ok = required("analytics", c.analytics, "clickhouse://", "clickhouse://host:port/db");
+      !ok) {
+    return Unexpected(ok);
+  }
+  if (auto v = flags.Get("group")) {
+    const bool ok = !v->empty() && v->size() <= 200 &&
+                    std::all_of(v->begin(), v->end(), [](unsigned char ch) {
+                      return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
+                    });
+    if (!ok) {
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        "--group must be 1-200 letters, digits, '_', '-' or '.'");
+    }
+    c.group = *v;
+  }
+  if (auto v = flags.Get("data")) {
+    if (v->empty()) return core::Fail(core::ErrorCode::kInvalidArgument, "--data must not be empty");
+    c.data_dir = *v;
+  }
+  if (auto v = flags.Get("database")) c.database = *v;
+  if (auto v = flags.Get("cache")) c.cache = *v;
+  if (auto v = flags.Get("cache-namespace")) {
+    if (auto ok = ParseNamespace(*v, c.cache_namespace); !ok) return Unexpected(ok);
+  }
+  if (auto v = flags.Get("listen")) {
+    if (auto ok = ParseListen(*v, c.listen_host, c.listen_port); !ok) return Unexpected(ok);
+  }
+  if (auto v = flags.Get("uap-regexes")) {
+    if (v->empty()) {
+      return core::Fail(core::ErrorCode::kInvalidArgument, "--uap-regexes: empty path");
+    }
+    c.uap_regexes = *v;
+  }
+  if (auto v = flags.Get("flush-interval-ms")) {
+    auto n = ParseIntFlag("flush-interval-ms", *v, 10, 60'000);
+    if (!n) return std::unexpected(n.error());
+    c.flush_interval_ms = *n;
+  }
+  if (auto v = flags.Get("session-timeout-ms")) {
+    auto n = ParseIntFlag("session-timeout-ms", *v, 1'000, 300'000);
+    if (!n) return std::unexpected(n.error());
+    c.session_timeout_ms = *n;
   }
   return c;
 }

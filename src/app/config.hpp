@@ -31,7 +31,9 @@ struct ServeConfig {
   std::vector<std::string> database_replicas;
   std::string cache = "memory://";
   std::string cache_namespace = "kurz";  // prefix of the shared cache's keys and channels
-  std::string events = "memory://";
+  std::string events = "memory://";  // or kafka://host:port[,host:port...]/topic
+  std::string spool_dir;             // empty: <data_dir>/spool (events kept while Kafka is down)
+  std::int64_t spool_max_bytes = 1LL << 30;
   std::string analytics;  // empty: the database
   std::optional<std::string> bootstrap_key;
   std::int64_t rate_limit_api = 100;
@@ -44,6 +46,22 @@ struct ServeConfig {
   std::string uap_regexes = "/usr/share/uap-core/regexes.yaml";
   std::optional<std::string> ip_salt_secret;  // empty: a random one kept in the database
   std::vector<core::Cidr> trusted_proxies;    // whose X-Forwarded-For is believed
+};
+
+// Settings of `kurz worker`: the analytics consumer of the click-events stream.
+struct WorkerConfig {
+  std::string events;                 // kafka://host:port[,host:port...]/topic (required)
+  std::string group = "kurz-analytics";  // consumer group
+  std::string data_dir = "./kurz-data";
+  std::string database;               // empty: sqlite under data_dir
+  std::string analytics;              // clickhouse://host:port/db (required)
+  std::string cache = "memory://";    // redis:// or redis-cluster://: real-time counters
+  std::string cache_namespace = "kurz";
+  std::string listen_host = "127.0.0.1";  // /metrics, /healthz, /readyz
+  std::uint16_t listen_port = 9091;
+  std::string uap_regexes = "/usr/share/uap-core/regexes.yaml";
+  std::int64_t flush_interval_ms = 1000;
+  std::int64_t session_timeout_ms = 10'000;
 };
 
 // Flags of one command after the command words: "--name value" or "--name=value"; positional
@@ -69,6 +87,11 @@ class Flags {
 const std::vector<std::string>& ServeFlagNames();
 // Builds and validates a ServeConfig from flags; invalid_argument naming the flag otherwise.
 core::Result<ServeConfig> LoadServeConfig(const Flags& flags);
+
+// The flag names `kurz worker` accepts.
+const std::vector<std::string>& WorkerFlagNames();
+// Builds and validates a WorkerConfig from flags; invalid_argument naming the flag otherwise.
+core::Result<WorkerConfig> LoadWorkerConfig(const Flags& flags);
 
 // Splits --database-replicas: postgres URLs separated by commas. A comma starts a new URL only
 // before "postgres://" or "postgresql://", so multi-host URLs (h1:p1,h2:p2) stay whole.

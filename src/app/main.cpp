@@ -20,6 +20,7 @@
 #include "analytics/aggregator.hpp"
 #include "app/backends.hpp"
 #include "app/config.hpp"
+#include "app/worker.hpp"
 #include "core/account.hpp"
 #include "core/base62.hpp"
 #include "core/code_scrambler.hpp"
@@ -33,6 +34,7 @@
 #include "service/click_queue.hpp"
 #include "service/code_allocator.hpp"
 #include "service/crypto.hpp"
+#include "service/event_publisher.hpp"
 #include "service/link_service.hpp"
 #include "service/redirect_cache.hpp"
 
@@ -64,6 +66,7 @@ Usage: kurz <command> [flags]
 
 Commands:
   serve     run the link service (redirects, REST API)
+  worker    consume the click-events stream into the analytics stores (cluster mode)
   migrate   create or upgrade the database schema
   keys      create, list or revoke API keys
   users     create, list, suspend or activate users
@@ -92,7 +95,13 @@ Flags (each also as KURZ_<FLAG>):
                               or redis-cluster://h1:p1,h2:p2,...: a cache shared by every
                               instance, cross-instance invalidation and API rate limits
   --cache-namespace NAME      prefix of the shared cache's keys and channels (default kurz)
-  --events URL                memory:// (the in-process click queue)
+  --events URL                memory:// (default: clicks counted in process, into the
+                              database) or kafka://host:port[,host:port...]/topic: clicks
+                              published to Kafka for 'kurz worker' (key = short code)
+  --spool-dir DIR             where click events wait while Kafka is unreachable, replayed
+                              when it is back (default DIR/spool under --data)
+  --spool-max-bytes N         size cap of the spool; events beyond it are dropped and counted
+                              in /metrics (default 1073741824)
   --analytics URL             sqlite (clicks stored in the database)
   --bootstrap-key KEY         the admin key to create on an empty database (16-200 characters)
   --rate-limit-api N          API requests per second per API key, burst N (default 100; 0 = off)
@@ -203,11 +212,18 @@ int Serve(int argc, char** argv) {
   auto ip_secret = config->ip_salt_secret ? core::Result<std::string>(*config->ip_salt_secret)
                                           : LoadSecret(*backends->settings, "ip_hash_secret");
   if (!ip_secret) return Fail("cannot load the IP hashing secret: " + ip_secret.error().detail);
-  auto user_agents = adapters::uap::UapParser::Load(config->uap_regexes);
-  if (!user_agents) {
-    return Fail(
-        "cannot load --uap-regexes " + config->uap_regexes + ": " + user_agents.error().detail,
-        kExitUsage);
+  auto sink = OpenEventSink(*config);
+  if (!sink) return Fail("--events: " + sink.error().detail, kExitUsage);
+  // With a click-events stream the workers parse user agents; the embedded pipeline does here.
+  std::unique_ptr<adapters::uap::UapParser> user_agents;
+  if (*sink == nullptr) {
+    auto loaded = adapters::uap::UapParser::Load(config->uap_regexes);
+    if (!loaded) {
+      return Fail(
+          "cannot load --uap-regexes " + config->uap_regexes + ": " + loaded.error().detail,
+          kExitUsage);
+    }
+    user_agents = std::move(*loaded);
   }
   std::unique_ptr<ports::GeoLocator> geo = std::make_unique<adapters::geoip::NoGeoLocator>();
   if (!config->geoip.empty()) {
@@ -282,9 +298,18 @@ int Serve(int argc, char** argv) {
   const std::string process_id =
       service::ToHex(std::string_view(reinterpret_cast<const char*>(prefix.data()), prefix.size()));
   service::ClickQueue clicks(static_cast<std::size_t>(config->click_queue));
-  analytics::Aggregator aggregator(**user_agents, *geo, *ip_secret);
-  service::ClickDrain drain(clicks, *backends->click_log, aggregator, process_id,
-                            service::ClickDrain::Options{});
+  // Clicks go either to the click-events stream (visitor ids and locations computed here) or
+  // through the embedded pipeline into the database.
+  std::optional<analytics::Aggregator> aggregator;
+  std::optional<service::ClickDrain> drain;
+  std::optional<service::EventPublisher> publisher;
+  if (*sink != nullptr) {
+    publisher.emplace(clicks, **sink, *geo, *ip_secret);
+  } else {
+    aggregator.emplace(*user_agents, *geo, *ip_secret);
+    drain.emplace(clicks, *backends->click_log, *aggregator, process_id,
+                  service::ClickDrain::Options{});
+  }
   http::WorkerPool workers(config->workers, 10'000);
   http::WorkerPool lookups(threads, 10'000, "kurz-lookup");
 
@@ -336,30 +361,60 @@ int Serve(int argc, char** argv) {
     });
   }
   deps.shared_limits = shared->limits;
+  if (*sink != nullptr) deps.realtime = shared->realtime;
   for (const auto& check : backends->replica_checks) deps.readiness.push_back(check);
-  deps.extra_metrics = [&drain, &links, replicas = backends->replica_metrics](std::string& out) {
+  deps.extra_metrics = [&drain, &links, sink = sink->get(),
+                        replicas = backends->replica_metrics](std::string& out) {
     if (replicas) replicas(out);
     http::AppendMetric(out, "kurz_shared_cache_errors_total", "counter",
                        "Calls to the shared cache or bus that failed; served without it.",
                        static_cast<double>(links->shared_errors()));
+    if (sink != nullptr) {
+      const ports::EventSinkStats s = sink->Stats();
+      auto metric = [&out](const char* name, const char* type, const char* help, double v) {
+        http::AppendMetric(out, name, type, help, v);
+      };
+      metric("kurz_events_published_total", "counter", "Click events handed to the stream.",
+             static_cast<double>(s.published));
+      metric("kurz_events_delivered_total", "counter",
+             "Click events acknowledged by the Kafka cluster (acks=all).",
+             static_cast<double>(s.delivered));
+      metric("kurz_events_spooled_total", "counter",
+             "Click events written to the on-disk spool while the cluster was unreachable.",
+             static_cast<double>(s.spooled));
+      metric("kurz_events_replayed_total", "counter",
+             "Spooled click events sent again and acknowledged.",
+             static_cast<double>(s.replayed));
+      metric("kurz_events_dropped_total", "counter",
+             "Click events lost because the spool was full or could not be written.",
+             static_cast<double>(s.dropped));
+      metric("kurz_events_spool_bytes", "gauge", "Bytes in the on-disk spool.",
+             static_cast<double>(s.spool_bytes));
+      metric("kurz_events_queued", "gauge", "Click events in memory not acknowledged yet.",
+             static_cast<double>(s.queued));
+      metric("kurz_events_connected", "gauge", "1 when a Kafka broker is reachable.",
+             s.connected ? 1.0 : 0.0);
+      return;
+    }
     http::AppendMetric(out, "kurz_click_events_stored_total", "counter",
                        "Click events counted in the database.",
-                       static_cast<double>(drain.stored()));
+                       static_cast<double>(drain->stored()));
     http::AppendMetric(out, "kurz_click_store_errors_total", "counter",
                        "Failed attempts to store a batch of click events (retried).",
-                       static_cast<double>(drain.store_errors()));
+                       static_cast<double>(drain->store_errors()));
     http::AppendMetric(out, "kurz_click_events_pending", "gauge",
                        "Click events taken from the queue and not yet stored (the open window).",
-                       static_cast<double>(drain.pending()));
+                       static_cast<double>(drain->pending()));
     http::AppendMetric(out, "kurz_click_events_lost_total", "counter",
                        "Click events given up on at shutdown because storing kept failing.",
-                       static_cast<double>(drain.lost()));
+                       static_cast<double>(drain->lost()));
   };
   deps.lookups = &lookups;
   api = std::make_unique<http::Api>(std::move(deps), api_options, threads);
   handler.api = api.get();
 
-  drain.Start();
+  if (drain) drain->Start();
+  if (publisher) publisher->Start();
   std::thread signal_thread([&server, signals] {
     int sig = 0;
     sigwait(&signals, &sig);
@@ -378,14 +433,15 @@ int Serve(int argc, char** argv) {
   server.Run();
   lookups.Stop();  // finishes deferred requests already queued
   workers.Stop();
-  drain.Stop();  // stores every click still queued
+  if (drain) drain->Stop();          // stores every click still queued
+  if (publisher) publisher->Stop();  // publishes them (acknowledged or spooled)
   if (signal_thread.joinable()) {
     pthread_kill(signal_thread.native_handle(), SIGTERM);  // wakes sigwait if Run ended alone
     signal_thread.join();
   }
-  std::fprintf(stderr, "kurz: stopped (%llu click events stored, %llu dropped)\n",
-               static_cast<unsigned long long>(drain.stored()),
-               static_cast<unsigned long long>(clicks.dropped()));
+  std::fprintf(stderr, "kurz: stopped (%llu click events %s, %llu dropped from the queue)\n",
+               static_cast<unsigned long long>(drain ? drain->stored() : publisher->published()),
+               drain ? "stored" : "published", static_cast<unsigned long long>(clicks.dropped()));
   return 0;
 }
 
@@ -570,9 +626,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "serve") return Serve(argc, argv);
+  if (command == "worker") return Worker(argc, argv);
   if (command == "migrate") return Migrate(argc, argv);
   if (command == "keys") return Keys(argc, argv);
   if (command == "users") return Users(argc, argv);
-  return Fail("unknown command '" + command + "' (serve, migrate, keys, users; see kurz --help)",
+  return Fail("unknown command '" + command +
+                  "' (serve, worker, migrate, keys, users; see kurz --help)",
               kExitUsage);
 }

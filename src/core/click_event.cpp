@@ -1,6 +1,8 @@
 #include "core/click_event.hpp"
 
 #include <algorithm>
+#include <string>
+#include <utility>
 
 namespace kurz::core {
 
@@ -68,6 +70,36 @@ std::optional<std::string> InvalidDelta(const ClickDelta& delta) {
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::string> InvalidMoves(const std::vector<PositionMove>& moves) {
+  std::vector<std::pair<std::string_view, std::int32_t>> partitions;
+  partitions.reserve(moves.size());
+  for (const PositionMove& m : moves) {
+    if (m.stream.empty()) return "stream position: empty stream name";
+    if (m.partition < 0) return "stream position: negative partition";
+    if (m.from < 0 || m.to < 0) return "stream position: negative offset";
+    if (m.to < m.from) return "stream position: moved backwards (to < from)";
+    partitions.emplace_back(m.stream, m.partition);
+  }
+  std::sort(partitions.begin(), partitions.end());
+  if (std::adjacent_find(partitions.begin(), partitions.end()) != partitions.end()) {
+    return "stream position: one partition moved twice in a batch";
+  }
+  return std::nullopt;
+}
+
+Error PositionConflict(const PositionMove& move, std::int64_t stored) {
+  std::string detail = "stream position of ";
+  detail += move.stream;
+  detail += " partition ";
+  detail += std::to_string(move.partition);
+  detail += " is ";
+  detail += std::to_string(stored);
+  detail += ", not ";
+  detail += std::to_string(move.from);
+  detail += ": another consumer moved it";
+  return Error{ErrorCode::kConflict, std::move(detail)};
 }
 
 Micros HourOf(Micros t) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/error.hpp"
 #include "core/fixed_string.hpp"
 #include "core/short_code.hpp"
 #include "core/time.hpp"
@@ -103,10 +104,36 @@ std::vector<BucketCount> HoursOf(const std::vector<BucketCount>& minutes);
 // Whether any value of the breakdown has clicks.
 bool HasClicks(const Breakdown& b);
 
-// One unit of work for the ClickLog. Applying the same id twice changes nothing.
+// A place in one partition of an event stream: the offset of the next message to read.
+struct StreamPosition {
+  std::int32_t partition = 0;
+  std::int64_t offset = 0;
+  bool operator==(const StreamPosition&) const = default;
+};
+
+// A consumer's progress in one partition of an event stream, carried by the batch it read:
+// the batch holds the messages at offsets [from, to).
+struct PositionMove {
+  std::string stream;  // e.g. "<consumer group>/<topic>"
+  std::int32_t partition = 0;
+  std::int64_t from = 0;
+  std::int64_t to = 0;
+  bool operator==(const PositionMove&) const = default;
+};
+
+// Why a ClickLog must refuse these moves (an empty stream, a negative partition or offset, `to`
+// before `from`, one (stream, partition) moved twice); nullopt when valid. Every adapter checks
+// them with it before applying anything.
+std::optional<std::string> InvalidMoves(const std::vector<PositionMove>& moves);
+// The conflict a ClickLog fails with when `move.from` is not the stored offset `stored`.
+Error PositionConflict(const PositionMove& move, std::int64_t stored);
+
+// One unit of work for the ClickLog. Applying the same id twice changes nothing. A batch read
+// from an event stream also moves the stored positions (see ports::ClickLog::Apply).
 struct ClickBatch {
   std::string id;
   std::vector<ClickDelta> deltas;
+  std::vector<PositionMove> positions = {};  // "= {}": batches built as {id, deltas} need none
 };
 
 struct DailyCount {

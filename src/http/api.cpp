@@ -1113,6 +1113,15 @@ Response Api::Impl::LinkStats(const service::Principal& who, std::string_view co
     }
     body[std::string(core::DimensionName(static_cast<core::Dimension>(i)))] = std::move(list);
   }
+  if (d_.realtime != nullptr) {
+    if (auto rt = d_.realtime->Read(code, d_.clock.Now())) {
+      Json r;
+      r["clicks"] = rt->clicks;
+      r["clicks_last_hour"] = rt->clicks_last_hour;
+      r["visitors_today"] = rt->visitors_today;
+      body["realtime"] = std::move(r);
+    }
+  }
   return reply.Json(200, body);
 }
 

@@ -14,6 +14,7 @@
 #include "ports/click_log.hpp"
 #include "ports/clock.hpp"
 #include "ports/rate_limit_store.hpp"
+#include "ports/realtime_counters.hpp"
 #include "service/account_service.hpp"
 #include "service/click_queue.hpp"
 #include "service/link_service.hpp"
@@ -54,6 +55,9 @@ struct ApiDeps {
   // Per-API-key limits shared by every instance (cluster mode); null: per process. When it
   // cannot answer, the per-process limiter decides (counted in kurz_rate_limit_fallbacks_total).
   ports::RateLimitStore* shared_limits = nullptr;
+  // Real-time counters kept by `kurz worker` (cluster mode with Kafka): shown as "realtime" in
+  // the stats; null: not shown. When they cannot be read the stats are answered without them.
+  ports::RealtimeCounters* realtime = nullptr;
 };
 
 // The HTTP face of kurz: routing, request ids, authentication, rate limits, the redirect path

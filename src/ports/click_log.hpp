@@ -23,7 +23,16 @@ class ClickLog {
   // core::kHourRetention (by the wall clock) are deleted. Idempotent by batch id: true when
   // applied now, false when this id was applied before (nothing changes). invalid_argument, with
   // nothing applied, for a delta dated beyond 0000..9999 or with negative counts.
+  //
+  // A batch with positions (read by `kurz worker` from the event stream) is applied only if each
+  // of its (stream, partition) positions is stored at its `from` (or none is stored yet); the
+  // same transaction then stores `to`. Otherwise nothing is applied and it fails with conflict:
+  // another consumer has moved that partition on (this one lost it in a rebalance), so counts
+  // are exactly-once however partitions move between consumers.
   virtual Result<bool> Apply(const core::ClickBatch& batch) = 0;
+
+  // The stored positions of `stream` (next offset to read per partition), any order.
+  virtual Result<std::vector<core::StreamPosition>> Positions(std::string_view stream) = 0;
 };
 
 // Read side of click analytics.

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <random>
@@ -141,5 +142,45 @@ inline std::string ReadyCheck(int port, const std::string& name, int* status = n
   if (body.is_discarded() || !body.contains("checks") || !body["checks"].contains(name)) return "";
   return body["checks"][name].is_string() ? body["checks"][name].get<std::string>() : "";
 }
+
+// The value of a test server variable; throws (failing the test, never skipping it) with the
+// commands that start the server when it is unset.
+inline std::string RequiredEnv(const char* name, const char* service) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') {
+    throw std::runtime_error(std::string(name) +
+                             " is not set: the cluster tests need the test servers. Run "
+                             "`scripts/services/" +
+                             service + " start` and `export " + name + "=$(scripts/services/" +
+                             service + " url)` (scripts/test does both)");
+  }
+  return value;
+}
+
+// A fresh schema kct_<random> in the shared test database, dropped (CASCADE) on destruction.
+class PostgresSchema {
+ public:
+  explicit PostgresSchema(std::string server_url)
+      : server_url_(std::move(server_url)), name_("kct_" + RandomSuffix()) {
+    RunResult r = Psql("CREATE SCHEMA " + name_);
+    if (!r.status.Success())
+      throw std::runtime_error("CREATE SCHEMA " + name_ + ": " + Describe(r));
+  }
+  ~PostgresSchema() { Psql("DROP SCHEMA IF EXISTS " + name_ + " CASCADE"); }
+  PostgresSchema(const PostgresSchema&) = delete;
+  PostgresSchema& operator=(const PostgresSchema&) = delete;
+
+  // The server URL with the schema as the only one on the search_path.
+  std::string Url() const { return WithParam(server_url_, "options=-csearch_path%3D" + name_); }
+
+ private:
+  RunResult Psql(const std::string& sql) const {
+    return RunToExit("/usr/bin/psql",
+                     {"-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", server_url_, "-c", sql});
+  }
+
+  std::string server_url_;
+  std::string name_;
+};
 
 }  // namespace kurz::testing::cluster_support

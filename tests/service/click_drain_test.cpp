@@ -289,6 +289,9 @@ class AnswerLostClickLog final : public ports::ClickLog {
     }
     return applied;
   }
+  core::Result<std::vector<core::StreamPosition>> Positions(std::string_view stream) override {
+    return inner_.Positions(stream);
+  }
   int lose_next_ = 0;
 
  private:

@@ -70,6 +70,10 @@ class RecordingClickLog final : public ports::ClickLog {
     for (const core::ClickDelta& delta : batch.deltas) deltas_.push_back(delta);
     return true;
   }
+  // The drain reads no event stream: no positions are ever stored.
+  core::Result<std::vector<core::StreamPosition>> Positions(std::string_view) override {
+    return std::vector<core::StreamPosition>{};
+  }
 
   void FailNext(int n) {
     std::lock_guard lock(mu_);

@@ -53,6 +53,9 @@ Result<bool> MemoryClickStore::Apply(const core::ClickBatch& batch) {
         return core::Fail(core::ErrorCode::kInvalidArgument, std::move(*why));
       }
     }
+    if (std::optional<std::string> why = core::InvalidMoves(batch.positions)) {
+      return core::Fail(core::ErrorCode::kInvalidArgument, std::move(*why));
+    }
     const core::Micros now = NowMicros();
     std::vector<std::pair<std::string_view, std::int64_t>> link_clicks;
     {
@@ -62,6 +65,18 @@ Result<bool> MemoryClickStore::Apply(const core::ClickBatch& batch) {
         applied_order_.pop_front();
       }
       if (applied_batches_.contains(batch.id)) return false;
+      // Every position is checked before anything changes, so a conflict applies nothing.
+      for (const core::PositionMove& move : batch.positions) {
+        auto stream = positions_.find(move.stream);
+        if (stream == positions_.end()) continue;
+        auto stored = stream->second.find(move.partition);
+        if (stored != stream->second.end() && stored->second != move.from) {
+          return std::unexpected(core::PositionConflict(move, stored->second));
+        }
+      }
+      for (const core::PositionMove& move : batch.positions) {
+        positions_[move.stream].insert_or_assign(move.partition, move.to);
+      }
       link_clicks.reserve(batch.deltas.size());
       applied_order_.emplace_back(now, batch.id);
       applied_batches_.insert(batch.id);
@@ -102,6 +117,20 @@ Result<bool> MemoryClickStore::Apply(const core::ClickBatch& batch) {
       for (const auto& [code, clicks] : link_clicks) links_->AddClicks(code, clicks);
     }
     return true;
+  });
+}
+
+Result<std::vector<core::StreamPosition>> MemoryClickStore::Positions(std::string_view stream) {
+  return Guard([&]() -> Result<std::vector<core::StreamPosition>> {
+    std::vector<core::StreamPosition> positions;
+    std::lock_guard lock(mu_);
+    auto it = positions_.find(stream);
+    if (it == positions_.end()) return positions;
+    positions.reserve(it->second.size());
+    for (const auto& [partition, offset] : it->second) {
+      positions.push_back(core::StreamPosition{partition, offset});
+    }
+    return positions;
   });
 }
 

@@ -22,7 +22,7 @@ using core::Result;
 // (StatsStore), with the SQL adapter's semantics: per code and day the human and bot click
 // counts, the set of visitors and the breakdowns (capped by core::MergeBreakdown); per code the
 // per-minute and per-hour counts, deleted after core::kMinuteRetention / core::kHourRetention;
-// applied batch ids remembered for a week. Thread-safe (one mutex).
+// applied batch ids remembered for a week; event stream positions. Thread-safe (one mutex).
 class MemoryClickStore final : public ports::ClickLog, public ports::StatsStore {
  public:
   // Without a link store, links' click_count is not maintained.
@@ -31,8 +31,10 @@ class MemoryClickStore final : public ports::ClickLog, public ports::StatsStore 
   explicit MemoryClickStore(MemoryLinkStore& links) : links_(&links) {}
 
   // invalid_argument (nothing applied) when a delta's date is outside 0000-01-01..9999-12-31, a
-  // count is negative, or a minute bucket is not a whole minute of the delta's day.
+  // count is negative, a minute bucket is not a whole minute of the delta's day, or a position
+  // move is malformed (core::InvalidMoves).
   Result<bool> Apply(const core::ClickBatch& batch) override;
+  Result<std::vector<core::StreamPosition>> Positions(std::string_view stream) override;
   Result<core::LinkStats> Stats(std::string_view code, core::Date from, core::Date to) override;
   Result<std::vector<core::BucketCount>> Series(std::string_view code,
                                                 core::Granularity granularity, core::Micros from,
@@ -65,6 +67,8 @@ class MemoryClickStore final : public ports::ClickLog, public ports::StatsStore 
   std::unordered_set<std::string> applied_batches_;
   std::deque<std::pair<core::Micros, std::string>> applied_order_;  // oldest first
   std::map<std::string, Code, std::less<>> codes_;
+  // Next offset to read by stream and partition.
+  std::map<std::string, std::map<std::int32_t, std::int64_t>, std::less<>> positions_;
   BucketIndex minute_index_;
   BucketIndex hour_index_;
 };

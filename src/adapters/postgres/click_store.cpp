@@ -172,6 +172,27 @@ const std::string& AddVisitorsSql() {
   return sql;
 }
 
+// Moves each position that is at its `from` and starts each one that is not stored yet; returns
+// the moves that did neither (stored at another offset, or started by a concurrent transaction:
+// its insert is waited for and then skipped). Both data-modifying parts see the statement's
+// snapshot, so a position is either updated or inserted, never both.
+constexpr std::string_view kMovePositions =
+    "WITH moves AS (SELECT t.s, t.p, t.f, t.n"
+    " FROM unnest($1::text[], $2::int4[], $3::int8[], $4::int8[]) AS t(s, p, f, n)),"
+    " moved AS (UPDATE stream_positions AS sp SET next_offset = m.n FROM moves AS m"
+    " WHERE sp.stream = m.s AND sp.partition = m.p AND sp.next_offset = m.f"
+    " RETURNING sp.stream, sp.partition),"
+    " started AS (INSERT INTO stream_positions (stream, partition, next_offset)"
+    " SELECT m.s, m.p, m.n FROM moves AS m WHERE NOT EXISTS (SELECT 1 FROM stream_positions AS sp"
+    " WHERE sp.stream = m.s AND sp.partition = m.p) ORDER BY m.s, m.p"
+    " ON CONFLICT (stream, partition) DO NOTHING RETURNING stream, partition)"
+    " SELECT m.s, m.p, m.f FROM moves AS m"
+    " WHERE NOT EXISTS (SELECT 1 FROM moved AS x WHERE x.stream = m.s AND x.partition = m.p)"
+    " AND NOT EXISTS (SELECT 1 FROM started AS x WHERE x.stream = m.s AND x.partition = m.p)"
+    " ORDER BY m.s, m.p";
+constexpr std::string_view kReadPosition =
+    "SELECT next_offset FROM stream_positions WHERE stream = $1 AND partition = $2";
+
 constexpr std::string_view kAddToDays =
     "INSERT INTO daily_stats AS s (short_code, date, click_count, bot_clicks, unique_visitors)"
     " SELECT t.c, DATE '1970-01-01' + t.d, t.n, t.b, t.u"
@@ -321,6 +342,35 @@ Result<void> AddToBuckets(Connection& c, const PreparedBatch& p, bool hours) {
                       IntArray(clicks), IntArray(bots)));
 }
 
+// Moves the batch's positions; conflict (the caller rolls back) when one of them is not at its
+// `from`, with the offset stored now.
+Result<void> MovePositions(Connection& c, const std::vector<core::PositionMove>& moves) {
+  if (moves.empty()) return {};
+  std::vector<std::string> streams;
+  std::vector<std::int64_t> partitions, from, to;
+  for (const core::PositionMove& move : moves) {
+    streams.push_back(move.stream);
+    partitions.push_back(move.partition);
+    from.push_back(move.from);
+    to.push_back(move.to);
+  }
+  Result<Rows> missed = c.Query(kMovePositions, TextArray(streams), IntArray(partitions),
+                                IntArray(from), IntArray(to));
+  if (!missed) return std::unexpected(std::move(missed.error()));
+  if (missed->Size() == 0) return {};
+  const core::PositionMove move{missed->Text(0, 0), static_cast<std::int32_t>(missed->Int(0, 1)),
+                                missed->Int(0, 2), 0};
+  // A new statement, so a new snapshot: it sees what the other consumer committed.
+  Result<Rows> stored = c.Query(kReadPosition, move.stream, move.partition);
+  if (!stored) return std::unexpected(std::move(stored.error()));
+  if (stored->Size() == 0) {
+    return Fail(ErrorCode::kConflict, "stream position of " + move.stream + " partition " +
+                                          std::to_string(move.partition) +
+                                          " is being moved by another consumer");
+  }
+  return std::unexpected(core::PositionConflict(move, stored->Int(0, 0)));
+}
+
 // Applies a prepared batch inside the open transaction; sets `applied` when it did.
 Result<void> ApplyIn(Connection& c, const core::ClickBatch& batch, PreparedBatch& p,
                      core::Micros now, bool& applied) {
@@ -328,6 +378,8 @@ Result<void> ApplyIn(Connection& c, const core::ClickBatch& batch, PreparedBatch
   Result<Rows> marked = c.Query(MarkAppliedSql(), batch.id, now);
   if (!marked) return std::unexpected(std::move(marked.error()));
   if (marked->Affected() == 0) return {};  // applied before: change nothing
+  // Positions first: a consumer that lost its partitions fails before it writes any counts.
+  if (Result<void> r = MovePositions(c, batch.positions); !r) return r;
 
   // Visitors first: the day counts add the ones new to their day.
   {
@@ -402,6 +454,9 @@ Result<bool> PostgresClickStore::Apply(const core::ClickBatch& batch) {
         return Fail(ErrorCode::kInvalidArgument, std::move(*why));
       }
     }
+    if (std::optional<std::string> why = core::InvalidMoves(batch.positions)) {
+      return Fail(ErrorCode::kInvalidArgument, std::move(*why));
+    }
     PreparedBatch prepared = Prepare(batch);
     const core::Micros now = NowMicros();
     bool applied = false;
@@ -409,6 +464,25 @@ Result<bool> PostgresClickStore::Apply(const core::ClickBatch& batch) {
         [&](Connection& c) -> Result<void> { return ApplyIn(c, batch, prepared, now, applied); });
     if (!done) return std::unexpected(std::move(done.error()));
     return applied;
+  });
+}
+
+Result<std::vector<core::StreamPosition>> PostgresClickStore::Positions(std::string_view stream) {
+  return Guard([&]() -> Result<std::vector<core::StreamPosition>> {
+    return db_.Run([&](Connection& c) -> Result<std::vector<core::StreamPosition>> {
+      Result<Rows> rows = c.Query(
+          "SELECT partition, next_offset FROM stream_positions WHERE stream = $1"
+          " ORDER BY partition",
+          stream);
+      if (!rows) return std::unexpected(std::move(rows.error()));
+      std::vector<core::StreamPosition> positions;
+      positions.reserve(static_cast<std::size_t>(rows->Size()));
+      for (int row = 0; row < rows->Size(); ++row) {
+        positions.push_back(
+            core::StreamPosition{static_cast<std::int32_t>(rows->Int(row, 0)), rows->Int(row, 1)});
+      }
+      return positions;
+    });
   });
 }
 

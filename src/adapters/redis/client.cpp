@@ -158,33 +158,63 @@ core::Result<Reply> RedisClient::RunOn(Node& node, Args args, bool asking) {
 }
 
 core::Result<Reply> RedisClient::Command(std::string_view key, Args args) {
+  auto replies = Pipeline(key, std::span<const Args>(&args, 1));
+  if (!replies) return std::unexpected(std::move(replies.error()));
+  return std::move(replies->front());
+}
+
+core::Result<std::vector<Reply>> RedisClient::Pipeline(std::string_view key,
+                                                       std::span<const Args> commands) {
   if (nodes_.empty()) return std::unexpected(Unavailable("redis: no server configured"));
-  if (!options_.cluster) return RunOn(*nodes_.front(), args, false);
+  if (commands.empty()) return std::vector<Reply>{};
+  if (!options_.cluster) return nodes_.front()->Run(commands, Clock::now() + options_.timeout);
 
   const std::uint16_t slot = KeySlot(key);
   Node* node = Route(slot);
   bool asking = false;
+  std::vector<Reply> replies(commands.size());
+  // The commands still to answer (all at first; then those that were redirected).
+  std::vector<std::size_t> pending(commands.size());
+  for (std::size_t i = 0; i < pending.size(); ++i) pending[i] = i;
+  static constexpr std::string_view kAsking[] = {"ASKING"};
+  std::vector<Args> sent;
   for (int hop = 0; hop <= kMaxRedirections; ++hop) {
-    auto reply = RunOn(*node, args, asking);
-    if (!reply) {
+    // ASKING holds for the one command after it, so each redirected command gets its own.
+    sent.clear();
+    for (std::size_t i : pending) {
+      if (asking) sent.emplace_back(kAsking);
+      sent.push_back(commands[i]);
+    }
+    auto answered = node->Run(sent, Clock::now() + options_.timeout);
+    if (!answered) {
       slots_stale_.store(true, std::memory_order_relaxed);  // it may have failed over
-      return reply;
+      return std::unexpected(std::move(answered.error()));
     }
-    const bool moved = reply->IsError("MOVED");
-    if (!moved && !reply->IsError("ASK")) {
-      if (reply->IsError("CLUSTERDOWN") || reply->IsError("TRYAGAIN")) {
-        return std::unexpected(
-            Unavailable("redis " + node->endpoint().ToString() + ": " + reply->str));
+    std::vector<std::size_t> redirected;
+    const Reply* redirection_reply = nullptr;
+    for (std::size_t k = 0; k < pending.size(); ++k) {
+      Reply& reply = (*answered)[asking ? 2 * k + 1 : k];
+      if (reply.IsError("MOVED") || reply.IsError("ASK")) {
+        redirected.push_back(pending[k]);
+        if (redirection_reply == nullptr) redirection_reply = &reply;
+        continue;
       }
-      return reply;
+      if (reply.IsError("CLUSTERDOWN") || reply.IsError("TRYAGAIN")) {
+        return std::unexpected(
+            Unavailable("redis " + node->endpoint().ToString() + ": " + reply.str));
+      }
+      replies[pending[k]] = std::move(reply);
     }
-    const auto redirection = ParseRedirection(reply->str, node->endpoint());
+    if (redirected.empty()) return replies;
+    const bool moved = redirection_reply->IsError("MOVED");
+    const auto redirection = ParseRedirection(redirection_reply->str, node->endpoint());
     if (!redirection) {
       return core::Fail(core::ErrorCode::kInternal,
-                        "redis: unexpected redirection '" + reply->str + "'");
+                        "redis: unexpected redirection '" + redirection_reply->str + "'");
     }
     node = NodeAt(redirection->target);
     asking = !moved;
+    pending = std::move(redirected);
     if (moved) {
       moved_.fetch_add(1, std::memory_order_relaxed);
       {

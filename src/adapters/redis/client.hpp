@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -41,6 +42,12 @@ class RedisClient {
   // Redis error replies other than redirections come back as replies; unavailable when no
   // server answered in time.
   core::Result<Reply> Command(std::string_view key, Args args);
+
+  // Runs several commands whose keys all hash to key's slot in one round trip (per redirection),
+  // returning one reply each, in order. Not atomic: when it fails (unavailable), some of the
+  // commands may have run. During a slot migration the commands answered with ASK are sent on to
+  // the importing node, the others stay answered by the old one.
+  core::Result<std::vector<Reply>> Pipeline(std::string_view key, std::span<const Args> commands);
 
   // Runs a command that any node can answer (PUBLISH, which a cluster forwards to every node;
   // PING) on the node that answered last time, trying a second node when it fails.

@@ -164,10 +164,23 @@ CREATE TABLE hourly_stats (
 CREATE INDEX idx_hourly_stats_hour ON hourly_stats (hour);
 )sql";
 
+// Where `kurz worker` is in each partition of the event stream it reads: the offset of the next
+// message to read. The ClickLog moves a partition's position in the transaction that applies the
+// batch read from it, and only from where it was, so counts are exactly-once.
+constexpr const char* kStreamPositions = R"sql(
+CREATE TABLE stream_positions (
+  stream TEXT NOT NULL,
+  partition INTEGER NOT NULL,
+  next_offset INTEGER NOT NULL,
+  PRIMARY KEY (stream, partition)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts and links", kAccountsAndLinks},
     {2, "clicks and daily stats", kClicks},
     {3, "bot clicks, breakdowns, minute and hour counts", kBotsBreakdownsAndBuckets},
+    {4, "event stream positions", kStreamPositions},
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <initializer_list>
@@ -44,6 +45,17 @@ inline core::ClickDelta Delta(const std::string& code, int day, std::int64_t cli
 
 inline core::ClickBatch Batch(const std::string& id, std::vector<core::ClickDelta> deltas) {
   return core::ClickBatch{id, std::move(deltas)};
+}
+
+// A batch read from an event stream: its deltas and the positions it moves.
+inline core::ClickBatch StreamBatch(const std::string& id, std::vector<core::ClickDelta> deltas,
+                                    std::vector<core::PositionMove> moves) {
+  return core::ClickBatch{id, std::move(deltas), std::move(moves)};
+}
+
+inline core::PositionMove Move(const std::string& stream, std::int32_t partition, std::int64_t from,
+                               std::int64_t to) {
+  return core::PositionMove{stream, partition, from, to};
 }
 
 // `delta` with its breakdown of dimension `d` set to `values`.
@@ -105,10 +117,31 @@ class ClickStoreContract : public ::testing::Test {
     return series ? *series : std::vector<core::BucketCount>{};
   }
 
+  // The stored positions of `stream`, by partition.
+  std::vector<core::StreamPosition> PositionsOf(const std::string& stream) {
+    auto positions = log().Positions(stream);
+    EXPECT_TRUE(positions) << Describe(positions);
+    if (!positions) return {};
+    std::sort(positions->begin(), positions->end(),
+              [](const auto& a, const auto& b) { return a.partition < b.partition; });
+    return *positions;
+  }
+
+  // Applies batch, expecting it to fail with `code`; returns the error's detail.
+  std::string Refused(const core::ClickBatch& batch, core::ErrorCode code) {
+    auto applied = log().Apply(batch);
+    EXPECT_FALSE(applied) << batch.id << " was applied";
+    if (applied) return "";
+    EXPECT_EQ(applied.error().code, code) << Describe(applied);
+    return applied.error().detail;
+  }
+
   Backend backend_;
 };
 
 TYPED_TEST_SUITE_P(ClickStoreContract);
+
+using PositionList = std::vector<core::StreamPosition>;
 
 TYPED_TEST_P(ClickStoreContract, ABatchAppliedTwiceCountsOnce) {
   const core::ClickBatch batch =
@@ -488,6 +521,103 @@ TYPED_TEST_P(ClickStoreContract, InvalidBucketsAndNegativeCountsAreRefusedAndNot
             (std::vector<core::BucketCount>{{minute, 2, 1}}));
 }
 
+TYPED_TEST_P(ClickStoreContract, TheFirstBatchStoresPositionsAndTheNextMovesThemOn) {
+  EXPECT_TRUE(this->PositionsOf("g/clicks").empty());
+  // Nothing stored yet: any `from` starts the partition.
+  this->Apply(StreamBatch("w-1", {Delta("abc", 0, 3, {1})},
+                          {Move("g/clicks", 0, 0, 10), Move("g/clicks", 2, 5, 7)}));
+  EXPECT_EQ(this->PositionsOf("g/clicks"), (PositionList{{0, 10}, {2, 7}}));
+  this->Apply(StreamBatch("w-2", {Delta("abc", 0, 2, {2})}, {Move("g/clicks", 0, 10, 25)}));
+  EXPECT_EQ(this->PositionsOf("g/clicks"), (PositionList{{0, 25}, {2, 7}}));
+  // An empty range (nothing read) is a move too.
+  this->Apply(StreamBatch("w-3", {}, {Move("g/clicks", 2, 7, 7), Move("g/clicks", 1, 0, 4)}));
+  EXPECT_EQ(this->PositionsOf("g/clicks"), (PositionList{{0, 25}, {1, 4}, {2, 7}}));
+  EXPECT_EQ(this->StatsOf("abc", kDate0, kDate0).total_clicks, 5);
+}
+
+TYPED_TEST_P(ClickStoreContract, AStaleFromConflictsAndAppliesNothing) {
+  this->Apply(StreamBatch("w-1", {Delta("abc", 0, 3, {1})},
+                          {Move("g/clicks", 0, 0, 10), Move("g/clicks", 1, 0, 7)}));
+  // Partition 0 is at 10; this consumer thinks it is at 5 (it lost the partition meanwhile).
+  // The move of partition 1 is fine, but nothing of the batch may be applied.
+  core::ClickDelta minute = MinuteDelta("xyz", Floor(Now(), core::kMicrosPerMinute), 4, 1);
+  const core::ClickBatch stale =
+      StreamBatch("w-2", {Delta("abc", 0, 5, {2, 3}), minute},
+                  {Move("g/clicks", 1, 7, 9), Move("g/clicks", 0, 5, 8)});
+  const std::string why = this->Refused(stale, core::ErrorCode::kConflict);
+  EXPECT_NE(why.find("stream position of g/clicks partition 0 is 10, not 5"), std::string::npos)
+      << why;
+  EXPECT_EQ(this->PositionsOf("g/clicks"), (PositionList{{0, 10}, {1, 7}}));
+  const core::LinkStats abc = this->StatsOf("abc", kDate0, kDate0);
+  EXPECT_EQ(abc.total_clicks, 3);
+  EXPECT_EQ(abc.unique_visitors, 1);
+  EXPECT_EQ(this->StatsOf("xyz", minute.date, minute.date).total_clicks, 0);
+  EXPECT_TRUE(this->SeriesOf("xyz", core::Granularity::kMinute, minute.minutes[0].start - kDay,
+                             minute.minutes[0].start + kDay)
+                  .empty());
+  // A stale `from` ahead of the stored offset conflicts too.
+  this->Refused(StreamBatch("w-3", {}, {Move("g/clicks", 0, 12, 20)}), core::ErrorCode::kConflict);
+  // The conflicting batch's id was not taken: from the right offsets it applies.
+  this->Apply(StreamBatch("w-2", {Delta("abc", 0, 5, {2, 3}), minute},
+                          {Move("g/clicks", 1, 7, 9), Move("g/clicks", 0, 10, 13)}));
+  EXPECT_EQ(this->PositionsOf("g/clicks"), (PositionList{{0, 13}, {1, 9}}));
+  EXPECT_EQ(this->StatsOf("abc", kDate0, kDate0).total_clicks, 8);
+  EXPECT_EQ(this->StatsOf("xyz", minute.date, minute.date).total_clicks, 4);
+}
+
+TYPED_TEST_P(ClickStoreContract, PositionsOfAnotherStreamAreIndependent) {
+  this->Apply(StreamBatch("w-1", {}, {Move("g1/clicks", 0, 0, 10)}));
+  // Same partition number, another stream (another group or topic): starts on its own.
+  this->Apply(StreamBatch("w-2", {}, {Move("g2/clicks", 0, 3, 4), Move("g1/other", 0, 0, 1)}));
+  this->Apply(StreamBatch("w-3", {}, {Move("g1/clicks", 0, 10, 11)}));
+  this->Refused(StreamBatch("w-4", {}, {Move("g2/clicks", 0, 10, 12)}), core::ErrorCode::kConflict);
+  EXPECT_EQ(this->PositionsOf("g1/clicks"), (PositionList{{0, 11}}));
+  EXPECT_EQ(this->PositionsOf("g2/clicks"), (PositionList{{0, 4}}));
+  EXPECT_EQ(this->PositionsOf("g1/other"), (PositionList{{0, 1}}));
+  EXPECT_TRUE(this->PositionsOf("g1").empty());
+  EXPECT_TRUE(this->PositionsOf("nope").empty());
+}
+
+TYPED_TEST_P(ClickStoreContract, ARetriedBatchWithPositionsIsANoOp) {
+  const core::ClickBatch batch =
+      StreamBatch("w-1", {Delta("abc", 0, 3, {1})}, {Move("g/clicks", 0, 0, 10)});
+  this->Apply(batch);
+  // Its `from` is stale now, but the id says it was applied: false, not conflict.
+  this->Apply(batch, false);
+  this->Apply(StreamBatch("w-1", {Delta("abc", 0, 9, {})}, {Move("g/clicks", 0, 10, 20)}), false);
+  EXPECT_EQ(this->PositionsOf("g/clicks"), (PositionList{{0, 10}}));
+  EXPECT_EQ(this->StatsOf("abc", kDate0, kDate0).total_clicks, 3);
+}
+
+TYPED_TEST_P(ClickStoreContract, InvalidMovesAreRefusedAndNothingApplied) {
+  std::vector<std::pair<std::string, core::PositionMove>> invalid = {
+      {"empty stream", Move("", 0, 0, 1)},
+      {"negative partition", Move("g/clicks", -1, 0, 1)},
+      {"negative from", Move("g/clicks", 1, -1, 1)},
+      {"negative to", Move("g/clicks", 1, -2, -1)},
+      {"backwards", Move("g/clicks", 1, 5, 4)},
+      {"partition moved twice", Move("g/clicks", 0, 1, 2)},
+  };
+  for (const auto& [why, bad] : invalid) {
+    this->Refused(StreamBatch("w-1", {Delta("abc", 0, 3, {1})}, {Move("g/clicks", 0, 0, 1), bad}),
+                  core::ErrorCode::kInvalidArgument);
+    EXPECT_TRUE(this->PositionsOf("g/clicks").empty()) << why;
+    EXPECT_TRUE(this->PositionsOf("").empty()) << why;
+    EXPECT_EQ(this->StatsOf("abc", kDate0, kDate0).total_clicks, 0) << why;
+  }
+  this->Apply(StreamBatch("w-1", {Delta("abc", 0, 3, {1})}, {Move("g/clicks", 0, 0, 1)}));
+  EXPECT_EQ(this->PositionsOf("g/clicks"), (PositionList{{0, 1}}));
+}
+
+TYPED_TEST_P(ClickStoreContract, ABatchWithoutDeltasMovesPositionsOnly) {
+  this->Apply(StreamBatch("w-1", {}, {Move("g/clicks", 3, 100, 250)}));
+  EXPECT_EQ(this->PositionsOf("g/clicks"), (PositionList{{3, 250}}));
+  this->Apply(StreamBatch("w-2", {}, {Move("g/clicks", 3, 250, 1'000'000'000'000)}));
+  EXPECT_EQ(this->PositionsOf("g/clicks"), (PositionList{{3, 1'000'000'000'000}}));
+  this->Apply(StreamBatch("w-2", {}, {Move("g/clicks", 3, 250, 300)}), false);
+  EXPECT_EQ(this->PositionsOf("g/clicks"), (PositionList{{3, 1'000'000'000'000}}));
+}
+
 REGISTER_TYPED_TEST_SUITE_P(
     ClickStoreContract, ABatchAppliedTwiceCountsOnce, DailyCountsAddUpAcrossBatches,
     AVisitorCountsOncePerDayAndOnceOverTheRange, ARepeatedVisitorWithinADeltaCountsOnce,
@@ -496,6 +626,9 @@ REGISTER_TYPED_TEST_SUITE_P(
     BreakdownsAddUpAcrossBatchesAndDaysSorted, ValuesBeyondTheDailyCapFoldIntoOther,
     AReappliedBatchChangesNoBreakdownOrBucket, SeriesPerMinuteAndHourKeepTheBounds,
     SeriesPerDayComesFromTheDailyCounts, OldMinutesAndHoursAreDeletedByTheWallClock,
-    InvalidBucketsAndNegativeCountsAreRefusedAndNothingApplied);
+    InvalidBucketsAndNegativeCountsAreRefusedAndNothingApplied,
+    TheFirstBatchStoresPositionsAndTheNextMovesThemOn, AStaleFromConflictsAndAppliesNothing,
+    PositionsOfAnotherStreamAreIndependent, ARetriedBatchWithPositionsIsANoOp,
+    InvalidMovesAreRefusedAndNothingApplied, ABatchWithoutDeltasMovesPositionsOnly);
 
 }  // namespace kurz::testing

@@ -1,6 +1,7 @@
 // PostgreSQL-only behaviour: URLs, migrations, click partitions, the connection pool, and what
 // must hold between several instances (pools) on one database. Needs KURZ_TEST_POSTGRES_URL.
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -34,7 +35,7 @@ using adapters::postgres::PostgresLinkStore;
 using adapters::postgres::PostgresOptions;
 using adapters::postgres::RedactUrl;
 
-constexpr int kLatestVersion = 3;
+constexpr int kLatestVersion = 4;
 
 class PostgresDatabaseTest : public ::testing::Test {
  protected:
@@ -161,11 +162,11 @@ TEST_F(PostgresDatabaseTest, MigrateAppliesEveryStepOnceAndRecordsIt) {
   ASSERT_TRUE(again) << Describe(again);
   EXPECT_EQ(*again, 0);
   EXPECT_EQ(*db->SchemaVersion(), kLatestVersion);
-  EXPECT_EQ(*Text(*db, "SELECT count(*) FROM schema_migrations"), "3");
+  EXPECT_EQ(*Text(*db, "SELECT count(*) FROM schema_migrations"), std::to_string(kLatestVersion));
   // The tables landed in the test's schema, and the seed's tables are all there.
-  for (const char* table :
-       {"users", "api_keys", "urls", "clicks", "daily_stats", "counters", "settings",
-        "daily_visitors", "minute_stats", "hourly_stats", "applied_click_batches"}) {
+  for (const char* table : {"users", "api_keys", "urls", "clicks", "daily_stats", "counters",
+                            "settings", "daily_visitors", "minute_stats", "hourly_stats",
+                            "applied_click_batches", "stream_positions"}) {
     auto found = schema_.Text("SELECT to_regclass('" + schema_.Name() + "." + table + "')");
     ASSERT_TRUE(found) << table << ": " << Describe(found);
     EXPECT_FALSE(found->empty()) << table;
@@ -486,6 +487,100 @@ TEST_F(PostgresDatabaseTest, ConcurrentBatchesFromSeveralInstancesAddUpExactly) 
   EXPECT_EQ(Of(*stats, core::Dimension::kCountry), countries);
   EXPECT_EQ(*a.Series("xyz", core::Granularity::kMinute, minute, minute + 1),
             (std::vector<core::BucketCount>{{minute, kThreads * kBatches, 0}}));
+}
+
+// Two consumers (on two instances) apply batches from the same partition position at once,
+// round after round, for a partition not stored yet (both insert) and then for a stored one
+// (both update): exactly one wins each round, the other gets conflict, and only the winners'
+// clicks are counted.
+TEST_F(PostgresDatabaseTest, ConsumersRacingForAPartitionPositionLetExactlyOneWin) {
+  auto first = OpenMigrated();
+  auto second = OpenDb();
+  ASSERT_TRUE(first && second);
+  std::array<std::unique_ptr<PostgresClickStore>, 2> stores = {
+      std::make_unique<PostgresClickStore>(*first), std::make_unique<PostgresClickStore>(*second)};
+  constexpr int kPartitions = 10;
+  constexpr int kRounds = 3;
+  int wins = 0;
+  for (int partition = 0; partition < kPartitions; ++partition) {
+    for (int round = 0; round < kRounds; ++round) {
+      std::array<core::Result<bool>, 2> results;
+      std::atomic<int> ready{0};
+      std::vector<std::thread> threads;
+      for (int t = 0; t < 2; ++t) {
+        threads.emplace_back([&, t] {
+          const std::string id =
+              Numbered(Numbered(Numbered("c", t) + "-p", partition) + "-r", round);
+          const core::ClickBatch batch{
+              id,
+              {Delta("abc", 0, 1, {})},
+              {core::PositionMove{"g/clicks", partition, round * 10, round * 10 + 10}}};
+          ready.fetch_add(1);
+          while (ready.load() < 2) std::this_thread::yield();
+          results[t] = stores[t]->Apply(batch);
+        });
+      }
+      for (std::thread& t : threads) t.join();
+      int won = 0;
+      for (const core::Result<bool>& r : results) {
+        if (r) {
+          EXPECT_TRUE(*r);
+          ++won;
+        } else {
+          EXPECT_EQ(r.error().code, core::ErrorCode::kConflict) << Describe(r);
+        }
+      }
+      EXPECT_EQ(won, 1) << "partition " << partition << " round " << round << ": "
+                        << Describe(results[0]) << " / " << Describe(results[1]);
+      wins += won;
+    }
+  }
+  auto positions = stores[0]->Positions("g/clicks");
+  ASSERT_TRUE(positions) << Describe(positions);
+  std::sort(positions->begin(), positions->end(),
+            [](const auto& a, const auto& b) { return a.partition < b.partition; });
+  std::vector<core::StreamPosition> expected;
+  for (int p = 0; p < kPartitions; ++p) expected.push_back({p, kRounds * 10});
+  EXPECT_EQ(*positions, expected);
+  auto stats = stores[1]->Stats("abc", kDate0, kDate0);
+  ASSERT_TRUE(stats) << Describe(stats);
+  EXPECT_EQ(stats->total_clicks, wins);
+}
+
+// A consumer whose first position insert meets another transaction's uncommitted insert of the
+// same partition waits for it and, once that commits, gets conflict (not a unique violation).
+TEST_F(PostgresDatabaseTest, APositionStartedByAConcurrentTransactionIsAConflict) {
+  auto db = OpenMigrated();
+  ASSERT_TRUE(db);
+  PostgresClickStore clicks(*db);
+  auto other = Connection::Open(schema_.Url(), {});
+  ASSERT_TRUE(other) << Describe(other);
+  ASSERT_TRUE((*other)->Exec("BEGIN; INSERT INTO stream_positions VALUES ('g/clicks', 0, 40)"));
+  core::Result<bool> applied = false;
+  std::thread consumer([&] {
+    applied = clicks.Apply(core::ClickBatch{
+        "w-1", {Delta("abc", 0, 2, {})}, {core::PositionMove{"g/clicks", 0, 0, 10}}});
+  });
+  // Wait until the consumer's insert is blocked on the other transaction's row.
+  for (int i = 0; i < 200; ++i) {
+    auto waiting = schema_.Text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND query LIKE '%stream_positions%'");
+    if (waiting && *waiting != "0") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE((*other)->Exec("COMMIT"));
+  consumer.join();
+  ASSERT_FALSE(applied) << "applied over another consumer's position";
+  EXPECT_EQ(applied.error().code, core::ErrorCode::kConflict) << Describe(applied);
+  EXPECT_NE(applied.error().detail.find("partition 0 is 40, not 0"), std::string::npos)
+      << applied.error().detail;
+  auto stats = clicks.Stats("abc", kDate0, kDate0);
+  ASSERT_TRUE(stats) << Describe(stats);
+  EXPECT_EQ(stats->total_clicks, 0);
+  auto positions = clicks.Positions("g/clicks");
+  ASSERT_TRUE(positions) << Describe(positions);
+  EXPECT_EQ(*positions, (std::vector<core::StreamPosition>{{0, 40}}));
 }
 
 TEST_F(PostgresDatabaseTest, BreakdownValuesThatJsonbCannotHoldAreStoredReplaced) {

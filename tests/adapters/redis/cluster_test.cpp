@@ -168,6 +168,57 @@ TEST_F(RedisClusterTest, FollowsAskWhileASlotMigratesAndMovedAfterItMoved) {
   ASSERT_TRUE(cache.Remove(code));
 }
 
+// A pipeline over a migrating slot: the source runs the commands on keys it still has and
+// answers ASK for the others, which alone go on to the importing node; replies keep their order.
+TEST_F(RedisClusterTest, APipelineDuringAMigrationSendsOnlyTheAskedCommandsOn) {
+  RedisClient client(OptionsFor(url_));
+  ASSERT_TRUE(client.RefreshSlots());
+  std::string tag;
+  Endpoint source;
+  for (int i = 0; i < 50 && tag.empty(); ++i) {
+    const std::string candidate = prefix_ + Numbered("{pipe", i) + "}:";
+    const auto owner = client.NodeForKey(candidate);
+    ASSERT_TRUE(owner.has_value());
+    if (RunOn(*owner, {"CLUSTER", "COUNTKEYSINSLOT", Slot(KeySlot(candidate))}).integer == 0) {
+      tag = candidate;
+      source = *owner;
+    }
+  }
+  ASSERT_FALSE(tag.empty()) << "no empty slot found";
+  const std::uint16_t slot = KeySlot(tag);
+  const Endpoint target = source == nodes_[0] ? nodes_[1] : nodes_[0];
+  const std::string a = tag + "a";
+  const std::string b = tag + "b";
+  auto pipeline = [&](std::vector<std::vector<std::string_view>> commands) {
+    std::vector<adapters::redis::Args> args(commands.begin(), commands.end());
+    return client.Pipeline(tag, args);
+  };
+  ExpectOk(RunOn(source, {"SET", a, "1"}), "SET on the source");
+  ScopeExit restore{[&] {
+    try {
+      (void)pipeline({{"DEL", a}, {"DEL", b}});  // while migrating: ASKING reaches the target
+      for (const Endpoint& node : nodes_) RunOn(node, {"CLUSTER", "SETSLOT", Slot(slot), "STABLE"});
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "could not restore slot " << slot << ": " << e.what();
+    }
+  }};
+  ExpectOk(RunOn(target, {"CLUSTER", "SETSLOT", Slot(slot), "IMPORTING", Id(source)}), "IMPORTING");
+  ExpectOk(RunOn(source, {"CLUSTER", "SETSLOT", Slot(slot), "MIGRATING", Id(target)}), "MIGRATING");
+
+  const auto before = client.stats();
+  auto replies = pipeline({{"INCRBY", a, "1"}, {"INCRBY", b, "5"}, {"GET", a}, {"GET", b}});
+  ASSERT_TRUE(replies) << Describe(replies);
+  ASSERT_EQ(replies->size(), 4u);
+  EXPECT_EQ((*replies)[0].integer, 2);
+  EXPECT_EQ((*replies)[1].integer, 5);
+  EXPECT_EQ((*replies)[2].str, "2");
+  EXPECT_EQ((*replies)[3].str, "5");
+  EXPECT_GT(client.stats().asked, before.asked);
+  EXPECT_EQ(RunOn(source, {"CLUSTER", "COUNTKEYSINSLOT", Slot(slot)}).integer, 1);
+  EXPECT_EQ(RunOn(target, {"CLUSTER", "COUNTKEYSINSLOT", Slot(slot)}).integer, 1)
+      << "only the command on the missing key should have gone to the importing node";
+}
+
 TEST_F(RedisClusterTest, PublishOnOneNodeReachesSubscribersOnEveryNode) {
   // Each subscriber's client knows a single seed, so each subscribes on a different node.
   std::vector<std::unique_ptr<RedisClient>> clients;

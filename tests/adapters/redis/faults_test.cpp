@@ -10,6 +10,7 @@
 
 #include "adapters/contract/helpers.hpp"
 #include "adapters/contract/invalidation_bus_contract.hpp"
+#include "adapters/contract/realtime_counters_contract.hpp"
 #include "adapters/redis/redis_test_support.hpp"
 
 namespace kurz::testing {
@@ -19,6 +20,7 @@ using adapters::redis::RedisClient;
 using adapters::redis::RedisInvalidationBus;
 using adapters::redis::RedisOptions;
 using adapters::redis::RedisRateLimitStore;
+using adapters::redis::RedisRealtimeCounters;
 using adapters::redis::RedisSharedCache;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
@@ -130,6 +132,30 @@ TEST_F(RedisFaultsTest, AHungServerCostsOneTimeoutThenFailsFastUntilItAnswersAga
 
   server_.Resume();
   EXPECT_TRUE(WaitUntil([&] { return CacheWorks(); }, milliseconds(3000)));
+}
+
+TEST_F(RedisFaultsTest, RealtimeCountersFailWithinTheTimeoutWhileTheServerIsDownOrHung) {
+  RedisRealtimeCounters counters(*client_);
+  const core::Micros now = realtime::WallNow();
+  const std::vector<core::ClickDelta> deltas = {
+      realtime::InMinute("abc", realtime::MinuteOf(now), 2, realtime::Visitors(1, 2))};
+  ASSERT_TRUE(counters.Add(deltas));
+
+  server_.Pause();
+  EXPECT_LT(Timed([&] { ExpectUnavailable(counters.Add(deltas)); }), kFailWithin);
+  EXPECT_LT(Timed([&] { ExpectUnavailable(counters.Read("abc", now)); }), kFailWithin);
+  server_.Resume();
+  server_.Kill();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_LT(Timed([&] { ExpectUnavailable(counters.Add(deltas)); }), kFailWithin);
+    EXPECT_LT(Timed([&] { ExpectUnavailable(counters.Read("abc", now)); }), kFailWithin);
+  }
+
+  server_.Start();  // empty
+  EXPECT_TRUE(WaitUntil([&] { return counters.Add(deltas).has_value(); }, milliseconds(3000)));
+  auto stats = counters.Read("abc", now);
+  ASSERT_TRUE(stats) << Describe(stats);
+  EXPECT_EQ(*stats, (ports::RealtimeStats{2, 2, 2}));
 }
 
 TEST_F(RedisFaultsTest, ConnectionsKilledByTheServerAreReplacedWithoutAnError) {

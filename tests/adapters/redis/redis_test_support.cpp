@@ -104,6 +104,7 @@ RedisPorts::RedisPorts(const std::string& url) : url_(url), prefix_(UniquePrefix
     client_[i] = std::make_unique<adapters::redis::RedisClient>(OptionsFor(url));
     cache_[i] = std::make_unique<adapters::redis::RedisSharedCache>(*client_[i], prefix_);
     limits_[i] = std::make_unique<adapters::redis::RedisRateLimitStore>(*client_[i], prefix_);
+    counters_[i] = std::make_unique<adapters::redis::RedisRealtimeCounters>(*client_[i], prefix_);
     bus_[i] = std::make_unique<adapters::redis::RedisInvalidationBus>(*client_[i],
                                                                       prefix_ + "invalidate");
   }

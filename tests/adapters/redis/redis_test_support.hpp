@@ -12,6 +12,7 @@
 #include "adapters/redis/connection.hpp"
 #include "adapters/redis/invalidation_bus.hpp"
 #include "adapters/redis/rate_limit_store.hpp"
+#include "adapters/redis/realtime_counters.hpp"
 #include "adapters/redis/redis_url.hpp"
 #include "adapters/redis/shared_cache.hpp"
 
@@ -38,7 +39,7 @@ adapters::redis::Reply RunOn(const adapters::redis::Endpoint& endpoint,
 // Deletes the keys starting with prefix from every server named by url (best effort).
 void DeleteKeysWithPrefix(const std::string& url, const std::string& prefix);
 
-// The three Redis adapters as two instances would have them: each instance its own client, on
+// The Redis adapters as two instances would have them: each instance its own client, on
 // the same server(s) and key prefix.
 class RedisPorts {
  public:
@@ -51,6 +52,8 @@ class RedisPorts {
   ports::InvalidationBus& OtherBus() { return *bus_[1]; }
   ports::RateLimitStore& Limits() { return *limits_[0]; }
   ports::RateLimitStore& OtherLimits() { return *limits_[1]; }
+  ports::RealtimeCounters& Counters() { return *counters_[0]; }
+  ports::RealtimeCounters& OtherCounters() { return *counters_[1]; }
 
  private:
   std::string url_;
@@ -58,6 +61,7 @@ class RedisPorts {
   std::unique_ptr<adapters::redis::RedisClient> client_[2];
   std::unique_ptr<adapters::redis::RedisSharedCache> cache_[2];
   std::unique_ptr<adapters::redis::RedisRateLimitStore> limits_[2];
+  std::unique_ptr<adapters::redis::RedisRealtimeCounters> counters_[2];
   std::unique_ptr<adapters::redis::RedisInvalidationBus> bus_[2];
 };
 

@@ -166,6 +166,56 @@ TEST_F(SqliteDatabaseTest, AVersion2DatabaseUpgradesKeepingItsDailyCounts) {
   EXPECT_EQ(*Text(*db, "SELECT os_breakdown FROM daily_stats"), "{}");
 }
 
+// A file of schema version 3 (before stream positions) upgrades keeping its counts, and its click
+// log then stores positions.
+TEST_F(SqliteDatabaseTest, AVersion3DatabaseUpgradesKeepingItsCountsAndStoresPositions) {
+  auto db = OpenDb();
+  ASSERT_TRUE(db);
+  std::string to_version_3 =
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);";
+  for (const adapters::sqlite::Migration& m : adapters::sqlite::Migrations()) {
+    if (m.version > 3) break;
+    to_version_3 += m.sql;
+    to_version_3 += Numbered("; INSERT INTO schema_migrations VALUES (", m.version) + ", 0);";
+  }
+  ASSERT_TRUE(Exec(*db, to_version_3));
+  ASSERT_EQ(*db->SchemaVersion(), 3);
+  adapters::sqlite::SqliteClickStore clicks(*db);
+  const core::Date day = *core::ParseDate("2026-11-18");
+  core::ClickDelta delta;
+  delta.code = "abc";
+  delta.date = day;
+  delta.clicks = 4;
+  delta.visitors = {"v1"};
+  delta.breakdowns[static_cast<int>(core::Dimension::kCountry)] = {{"DE", 4}};
+  ASSERT_EQ(Outcome(clicks.Apply(core::ClickBatch{"w-1", {delta}, {}})), "applied");
+
+  auto migrated = db->Migrate();
+  ASSERT_TRUE(migrated) << Describe(migrated);
+  EXPECT_EQ(*migrated, static_cast<int>(adapters::sqlite::Migrations().size()) - 3);
+  EXPECT_EQ(*db->SchemaVersion(), adapters::sqlite::Migrations().back().version);
+
+  auto stats = clicks.Stats("abc", day, day);
+  ASSERT_TRUE(stats) << Describe(stats);
+  EXPECT_EQ(stats->daily, (std::vector<core::DailyCount>{{day, 4, 1, 0}}));
+  EXPECT_EQ(stats->breakdowns[static_cast<int>(core::Dimension::kCountry)],
+            (core::Breakdown{{"DE", 4}}));
+  // The batch ids survive the upgrade too.
+  EXPECT_EQ(Outcome(clicks.Apply(core::ClickBatch{"w-1", {delta}, {}})), "applied before");
+  auto none = clicks.Positions("g/clicks");
+  ASSERT_TRUE(none) << Describe(none);
+  EXPECT_TRUE(none->empty());
+  delta.visitors = {"v2"};
+  ASSERT_EQ(Outcome(clicks.Apply(core::ClickBatch{"w-2", {delta}, {{"g/clicks", 0, 0, 5}}})),
+            "applied");
+  auto positions = clicks.Positions("g/clicks");
+  ASSERT_TRUE(positions) << Describe(positions);
+  EXPECT_EQ(*positions, (std::vector<core::StreamPosition>{{0, 5}}));
+  stats = clicks.Stats("abc", day, day);
+  ASSERT_TRUE(stats) << Describe(stats);
+  EXPECT_EQ(stats->daily, (std::vector<core::DailyCount>{{day, 8, 2, 0}}));
+}
+
 // Breakdown columns that are not objects of integers read as empty (or lose only the members
 // that are not integers) rather than failing Stats or Apply.
 TEST_F(SqliteDatabaseTest, BreakdownColumnsThatAreNotObjectsReadAsEmpty) {

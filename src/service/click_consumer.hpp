@@ -1,0 +1,134 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "analytics/aggregator.hpp"
+#include "analytics/click_message.hpp"
+#include "ports/click_log.hpp"
+#include "ports/click_source.hpp"
+#include "ports/raw_click_store.hpp"
+#include "ports/realtime_counters.hpp"
+
+namespace kurz::service {
+
+// The loop of `kurz worker`: one member of the consumer group reading click-events. It runs
+// the analytics pipeline (analytics::Aggregator) over a window of messages, then stores the
+// window in this order:
+//   1. raw enriched clicks → RawClickStore (ClickHouse; re-inserting a window is harmless: rows
+//      are identified by event id);
+//   2. counts → ClickLog (PostgreSQL daily_stats …) in one transaction that also moves the
+//      stored stream positions from where the window started to where it ended — the position
+//      check makes counting exactly-once however partitions move between workers: a worker
+//      that lost a partition cannot store it again (conflict), and a new owner starts where the
+//      last stored window ended;
+//   3. the group's committed offsets (for lag tools; the stored positions are the truth);
+//   4. real-time counters → RealtimeCounters (Redis), best effort.
+// Messages replayed from a producer's spool may have been delivered before: their event ids are
+// looked up in the raw store (and in the window) and a copy stored at an earlier offset makes
+// them duplicates, skipped. A message that is not a valid click-events message is counted as
+// malformed and skipped.
+class ClickConsumer {
+ public:
+  struct Options {
+    std::string stream;      // "<group>/<topic>": the name positions are stored under
+    std::string batch_prefix;  // unique per process: batch ids are "<prefix>-<n>"
+    std::chrono::milliseconds flush_interval{1000};
+    std::size_t max_window = 100'000;  // messages per window
+  };
+
+  struct Counters {
+    std::uint64_t consumed = 0;     // messages read
+    std::uint64_t stored = 0;       // clicks stored (human and bot)
+    std::uint64_t duplicates = 0;   // replayed messages already stored
+    std::uint64_t malformed = 0;    // messages that are not click events
+    std::uint64_t windows = 0;      // windows stored
+    std::uint64_t store_errors = 0;  // failed store attempts (retried)
+    std::uint64_t conflicts = 0;    // windows dropped: another worker had moved a partition on
+    std::uint64_t realtime_errors = 0;
+    std::int64_t lag = 0;           // messages in assigned partitions not yet stored
+    std::int64_t partitions = 0;    // assigned now
+  };
+
+  // `realtime` may be null. Everything is used by the consumer thread only, from Start to Stop.
+  ClickConsumer(ports::ClickSource& source, ports::ClickLog& log, ports::RawClickStore& raw,
+                ports::RealtimeCounters* realtime, analytics::Aggregator& aggregator,
+                Options options);
+  ~ClickConsumer();
+  ClickConsumer(const ClickConsumer&) = delete;
+  ClickConsumer& operator=(const ClickConsumer&) = delete;
+
+  core::Result<void> Start();
+  // Stores the window being read (within kStopGrace), then leaves the group. Idempotent.
+  void Stop();
+  // Whether the consumer has partitions and its last store attempt worked.
+  bool healthy() const { return healthy_.load(std::memory_order_relaxed); }
+
+  Counters counters() const;
+
+  static constexpr std::chrono::milliseconds kStopGrace{5000};
+
+ private:
+  struct Cursor {
+    bool known = false;  // `next` is the stored position (or the end of the last stored window)
+    bool open = false;   // the window holds messages of this partition, from `from`
+    std::int64_t from = 0;
+    std::int64_t next = 0;
+  };
+  struct Pending {
+    std::int32_t partition = 0;
+    std::int64_t offset = 0;
+    bool replayed = false;
+    analytics::ClickMessage message;
+  };
+
+  void Run();
+  void Take(const ports::StreamMessage& message);
+  // Stores the window; false when it could not (and was kept, or dropped on a conflict).
+  bool Flush();
+  // Marks replayed messages whose event id is stored (or earlier in the window) as duplicates.
+  core::Result<void> FindDuplicates(std::vector<bool>& duplicate);
+  void DropWindow();
+  // Re-reads the stored positions and continues each assigned partition there.
+  void Resync();
+  core::Result<std::vector<core::StreamPosition>> OnAssign(const std::vector<std::int32_t>& parts);
+  void UpdateLag();
+
+  ports::ClickSource& source_;
+  ports::ClickLog& log_;
+  ports::RawClickStore& raw_;
+  ports::RealtimeCounters* realtime_;
+  analytics::Aggregator& aggregator_;
+  Options options_;
+
+  std::map<std::int32_t, Cursor> cursors_;  // assigned partitions
+  std::vector<Pending> window_;             // slots reused across windows
+  std::size_t window_size_ = 0;
+  std::chrono::steady_clock::time_point window_start_{};
+  std::vector<ports::StreamMessage> polled_;
+  // The window made ready to store (kept across retries so a retry stores the same thing).
+  bool prepared_ = false;
+  bool raw_inserted_ = false;
+  std::vector<ports::RawClick> rows_;
+  core::ClickBatch batch_;
+  std::uint64_t batch_clicks_ = 0;
+  bool resync_ = false;
+  std::uint64_t batch_seq_ = 0;
+  std::chrono::steady_clock::time_point next_lag_{};
+
+  std::thread thread_;
+  std::chrono::steady_clock::time_point stop_deadline_{};  // written before stopping_ is set
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> healthy_{false};
+  mutable std::mutex counters_mutex_;
+  Counters counters_;
+};
+
+}  // namespace kurz::service

@@ -97,7 +97,8 @@ void Aggregator::AddClick(const Click& click) {
   ++minute.clicks;
   pending.last_clicked_at = std::max(pending.last_clicked_at, click.at);
 
-  const VisitorId visitor = click.visitor != nullptr ? *click.visitor : visitors_.Id(*click.ip, day);
+  const VisitorId visitor =
+      click.visitor != nullptr ? *click.visitor : visitors_.Id(*click.ip, day);
   if (pending.visitors.empty() || pending.visitors.back() != visitor) {
     pending.visitors.push_back(visitor);
   }

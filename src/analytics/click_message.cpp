@@ -82,8 +82,8 @@ bool IsHex32(std::string_view s) {
 
 }  // namespace
 
-void MessageOf(const core::ClickEvent& event, VisitorHasher& visitors,
-               const ports::GeoLocator& geo, ClickMessage& out) {
+void MessageOf(const core::ClickEvent& event, VisitorHasher& visitors, const ports::GeoLocator& geo,
+               ClickMessage& out) {
   out.id.clear();
   AppendHex64(out.id, event.id_hi);
   AppendHex64(out.id, event.id_lo);

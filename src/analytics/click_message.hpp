@@ -32,8 +32,8 @@ inline constexpr int kClickMessageVersion = 1;
 
 // Builds the message of a captured click: the visitor id from `visitors` and the location from
 // `geo`. Reuses `out`'s storage.
-void MessageOf(const core::ClickEvent& event, VisitorHasher& visitors,
-               const ports::GeoLocator& geo, ClickMessage& out);
+void MessageOf(const core::ClickEvent& event, VisitorHasher& visitors, const ports::GeoLocator& geo,
+               ClickMessage& out);
 
 // Appends the JSON of `message` to `out`: one object, keys in a fixed order, no whitespace.
 void EncodeClickMessage(const ClickMessage& message, std::string& out);

@@ -372,9 +372,8 @@ core::Result<std::unique_ptr<ports::EventSink>> OpenEventSink(const ServeConfig&
   adapters::kafka::ProducerOptions options;
   options.brokers = url->brokers;
   options.topic = url->topic;
-  options.spool_dir = config.spool_dir.empty()
-                          ? std::filesystem::path(config.data_dir) / "spool"
-                          : std::filesystem::path(config.spool_dir);
+  options.spool_dir = config.spool_dir.empty() ? std::filesystem::path(config.data_dir) / "spool"
+                                               : std::filesystem::path(config.spool_dir);
   options.spool_max_bytes = static_cast<std::uint64_t>(config.spool_max_bytes);
   auto sink = adapters::kafka::KafkaEventSink::Open(std::move(options));
   if (!sink) return std::unexpected(sink.error());
@@ -389,8 +388,8 @@ core::Result<std::unique_ptr<ports::ClickSource>> OpenClickSource(const WorkerCo
   options.topic = url->topic;
   options.group = config.group;
   options.session_timeout = std::chrono::milliseconds(config.session_timeout_ms);
-  options.heartbeat_interval = std::chrono::milliseconds(
-      std::max<std::int64_t>(100, config.session_timeout_ms / 10));
+  options.heartbeat_interval =
+      std::chrono::milliseconds(std::max<std::int64_t>(100, config.session_timeout_ms / 10));
   auto source = adapters::kafka::KafkaClickSource::Open(std::move(options));
   if (!source) return std::unexpected(source.error());
   return std::unique_ptr<ports::ClickSource>(std::move(*source));

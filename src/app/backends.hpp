@@ -12,11 +12,11 @@
 #include "ports/click_log.hpp"
 #include "ports/click_source.hpp"
 #include "ports/event_sink.hpp"
-#include "ports/raw_click_store.hpp"
-#include "ports/realtime_counters.hpp"
 #include "ports/invalidation_bus.hpp"
 #include "ports/link_store.hpp"
 #include "ports/rate_limit_store.hpp"
+#include "ports/raw_click_store.hpp"
+#include "ports/realtime_counters.hpp"
 #include "ports/settings_store.hpp"
 #include "ports/shared_cache.hpp"
 
@@ -47,8 +47,8 @@ struct SharedBackends {
   ports::InvalidationBus* bus = nullptr;
   ports::RateLimitStore* limits = nullptr;
   ports::RealtimeCounters* realtime = nullptr;  // click counters kurz worker keeps up to date
-  std::string description;                   // for the start-up line (passwords redacted)
-  std::function<core::Result<void>()> ping;  // null without a shared tier
+  std::string description;                      // for the start-up line (passwords redacted)
+  std::function<core::Result<void>()> ping;     // null without a shared tier
 };
 
 // Opens the shared tier named by `url` with keys and channels under `name_space` ("kurz" gives

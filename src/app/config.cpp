@@ -114,9 +114,8 @@ const std::vector<std::string>& ServeFlagNames() {
 
 const std::vector<std::string>& WorkerFlagNames() {
   static const std::vector<std::string> names = {
-      "events",          "group",        "data",           "database",
-      "analytics",       "cache",        "cache-namespace", "listen",
-      "uap-regexes",     "flush-interval-ms", "session-timeout-ms"};
+      "events",          "group",  "data",        "database",          "analytics",         "cache",
+      "cache-namespace", "listen", "uap-regexes", "flush-interval-ms", "session-timeout-ms"};
   return names;
 }
 
@@ -332,10 +331,10 @@ core::Result<WorkerConfig> LoadWorkerConfig(const Flags& flags) {
     return Unexpected(ok);
   }
   if (auto v = flags.Get("group")) {
-    const bool ok = !v->empty() && v->size() <= 200 &&
-                    std::all_of(v->begin(), v->end(), [](unsigned char ch) {
-                      return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
-                    });
+    const bool ok =
+        !v->empty() && v->size() <= 200 && std::all_of(v->begin(), v->end(), [](unsigned char ch) {
+          return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
+        });
     if (!ok) {
       return core::Fail(core::ErrorCode::kInvalidArgument,
                         "--group must be 1-200 letters, digits, '_', '-' or '.'");
@@ -343,7 +342,8 @@ core::Result<WorkerConfig> LoadWorkerConfig(const Flags& flags) {
     c.group = *v;
   }
   if (auto v = flags.Get("data")) {
-    if (v->empty()) return core::Fail(core::ErrorCode::kInvalidArgument, "--data must not be empty");
+    if (v->empty())
+      return core::Fail(core::ErrorCode::kInvalidArgument, "--data must not be empty");
     c.data_dir = *v;
   }
   if (auto v = flags.Get("database")) c.database = *v;

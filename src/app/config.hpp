@@ -31,8 +31,8 @@ struct ServeConfig {
   std::vector<std::string> database_replicas;
   std::string cache = "memory://";
   std::string cache_namespace = "kurz";  // prefix of the shared cache's keys and channels
-  std::string events = "memory://";  // or kafka://host:port[,host:port...]/topic
-  std::string spool_dir;             // empty: <data_dir>/spool (events kept while Kafka is down)
+  std::string events = "memory://";      // or kafka://host:port[,host:port...]/topic
+  std::string spool_dir;  // empty: <data_dir>/spool (events kept while Kafka is down)
   std::int64_t spool_max_bytes = 1LL << 30;
   std::string analytics;  // empty: the database
   std::optional<std::string> bootstrap_key;
@@ -50,12 +50,12 @@ struct ServeConfig {
 
 // Settings of `kurz worker`: the analytics consumer of the click-events stream.
 struct WorkerConfig {
-  std::string events;                 // kafka://host:port[,host:port...]/topic (required)
+  std::string events;                    // kafka://host:port[,host:port...]/topic (required)
   std::string group = "kurz-analytics";  // consumer group
   std::string data_dir = "./kurz-data";
-  std::string database;               // empty: sqlite under data_dir
-  std::string analytics;              // clickhouse://host:port/db (required)
-  std::string cache = "memory://";    // redis:// or redis-cluster://: real-time counters
+  std::string database;             // empty: sqlite under data_dir
+  std::string analytics;            // clickhouse://host:port/db (required)
+  std::string cache = "memory://";  // redis:// or redis-cluster://: real-time counters
   std::string cache_namespace = "kurz";
   std::string listen_host = "127.0.0.1";  // /metrics, /healthz, /readyz
   std::uint16_t listen_port = 9091;

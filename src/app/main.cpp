@@ -219,9 +219,8 @@ int Serve(int argc, char** argv) {
   if (*sink == nullptr) {
     auto loaded = adapters::uap::UapParser::Load(config->uap_regexes);
     if (!loaded) {
-      return Fail(
-          "cannot load --uap-regexes " + config->uap_regexes + ": " + loaded.error().detail,
-          kExitUsage);
+      return Fail("cannot load --uap-regexes " + config->uap_regexes + ": " + loaded.error().detail,
+                  kExitUsage);
     }
     user_agents = std::move(*loaded);
   }
@@ -360,6 +359,16 @@ int Serve(int argc, char** argv) {
                             ok ? std::string("ok") : "down: " + ok.error().detail);
     });
   }
+  if (*sink != nullptr) {
+    // Kafka unreachable costs nothing but the spool: the instance stays ready.
+    deps.readiness.push_back([sink = sink->get()] {
+      const ports::EventSinkStats s = sink->Stats();
+      return std::make_pair(std::string("events"),
+                            s.connected ? std::string("ok")
+                                        : "degraded: kafka unreachable, spooling click events (" +
+                                              std::to_string(s.spool_bytes) + " bytes)");
+    });
+  }
   deps.shared_limits = shared->limits;
   if (*sink != nullptr) deps.realtime = shared->realtime;
   for (const auto& check : backends->replica_checks) deps.readiness.push_back(check);
@@ -383,8 +392,7 @@ int Serve(int argc, char** argv) {
              "Click events written to the on-disk spool while the cluster was unreachable.",
              static_cast<double>(s.spooled));
       metric("kurz_events_replayed_total", "counter",
-             "Spooled click events sent again and acknowledged.",
-             static_cast<double>(s.replayed));
+             "Spooled click events sent again and acknowledged.", static_cast<double>(s.replayed));
       metric("kurz_events_dropped_total", "counter",
              "Click events lost because the spool was full or could not be written.",
              static_cast<double>(s.dropped));
@@ -630,7 +638,7 @@ int main(int argc, char** argv) {
   if (command == "migrate") return Migrate(argc, argv);
   if (command == "keys") return Keys(argc, argv);
   if (command == "users") return Users(argc, argv);
-  return Fail("unknown command '" + command +
-                  "' (serve, worker, migrate, keys, users; see kurz --help)",
-              kExitUsage);
+  return Fail(
+      "unknown command '" + command + "' (serve, worker, migrate, keys, users; see kurz --help)",
+      kExitUsage);
 }

@@ -13,8 +13,8 @@
 #include <string>
 #include <thread>
 
-#include "adapters/uap/uap_parser.hpp"
 #include "adapters/geoip/no_geo_locator.hpp"
+#include "adapters/uap/uap_parser.hpp"
 #include "analytics/aggregator.hpp"
 #include "app/backends.hpp"
 #include "app/config.hpp"
@@ -29,7 +29,8 @@ namespace {
 constexpr int kExitUsage = 2;
 constexpr int kExitFailure = 1;
 
-constexpr const char* kWorkerHelp = R"(Usage: kurz worker --events kafka://... --analytics clickhouse://... [flags]
+constexpr const char* kWorkerHelp =
+    R"(Usage: kurz worker --events kafka://... --analytics clickhouse://... [flags]
 
 Consumes the click-events stream that 'kurz serve --events kafka://...' publishes, as one member
 of a consumer group (run several: the group splits the topic's partitions among them and moves
@@ -68,8 +69,7 @@ class WorkerHandler final : public http::Handler {
     static constexpr std::array<http::Header, 1> kJson{
         http::Header{"Content-Type", "application/json"}};
     if (request.method != http::Method::kGet && request.method != http::Method::kHead) {
-      responder.Send(405, kJson,
-                     R"({"error":{"code":"method_not_allowed","message":"use GET"}})");
+      responder.Send(405, kJson, R"({"error":{"code":"method_not_allowed","message":"use GET"}})");
       return;
     }
     if (request.path == "/healthz") {
@@ -167,16 +167,11 @@ int Worker(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  ServeConfig database;
-  database.data_dir = config->data_dir;
-  database.database = config->database;
-  auto backends = OpenBackends(DatabaseUrl(database), /*migrate=*/true, nullptr);
-  if (!backends) return Fail("cannot open the database: " + backends.error().detail);
+  // Every URL is checked before anything is contacted.
   auto raw = OpenRawClickStore(config->analytics);
   if (!raw) return Fail("--analytics: " + raw.error().detail, kExitUsage);
-  if (auto schema = (*raw)->EnsureSchema(); !schema) {
-    return Fail("cannot create the raw clicks table: " + schema.error().detail);
-  }
+  auto source = OpenClickSource(*config);
+  if (!source) return Fail("--events: " + source.error().detail, kExitUsage);
   auto shared = OpenSharedTier(config->cache, config->cache_namespace);
   if (!shared) return Fail("--cache: " + shared.error().detail, kExitUsage);
   auto user_agents = adapters::uap::UapParser::Load(config->uap_regexes);
@@ -185,8 +180,14 @@ int Worker(int argc, char** argv) {
         "cannot load --uap-regexes " + config->uap_regexes + ": " + user_agents.error().detail,
         kExitUsage);
   }
-  auto source = OpenClickSource(*config);
-  if (!source) return Fail("--events: " + source.error().detail, kExitUsage);
+  ServeConfig database;
+  database.data_dir = config->data_dir;
+  database.database = config->database;
+  auto backends = OpenBackends(DatabaseUrl(database), /*migrate=*/true, nullptr);
+  if (!backends) return Fail("cannot open the database: " + backends.error().detail);
+  if (auto schema = (*raw)->EnsureSchema(); !schema) {
+    return Fail("cannot create the raw clicks table: " + schema.error().detail);
+  }
 
   // Visitor ids and locations come in the messages: the aggregator needs neither a secret nor
   // a GeoIP database here.

@@ -973,6 +973,16 @@ std::string_view OpenApiJson() {
       "type": "array",
       "items": {"$ref": "#/components/schemas/ValueCount"},
       "description": "City (English name) and country as the GeoIP database gives them, e.g. Berlin, DE; (unknown) when it has none."
+     },
+     "realtime": {
+      "type": "object",
+      "required": ["clicks", "clicks_last_hour", "visitors_today"],
+      "properties": {
+       "clicks": {"type": "integer", "format": "int64", "minimum": 0},
+       "clicks_last_hour": {"type": "integer", "format": "int64", "minimum": 0},
+       "visitors_today": {"type": "integer", "format": "int64", "minimum": 0}
+      },
+      "description": "Real-time counters kept in Redis by kurz worker (cluster mode with Kafka only; left out otherwise or when Redis cannot answer): human clicks so far, in the last 60 minutes, and today's distinct visitors (HyperLogLog estimate). Approximate; the other fields are exact."
      }
     },
     "description": "Each breakdown lists at most `top` values, most clicks first (equal counts by value). Values beyond the 100 most frequent of a day are counted as (other)."

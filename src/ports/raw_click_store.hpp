@@ -16,10 +16,10 @@ struct RawClick {
   std::string event_id;  // 32 lowercase hex characters
   core::Micros at = 0;
   std::string code;
-  std::string visitor;  // 32 hex: keyed hash of (day, IP), never the IP
-  bool bot = false;     // bots and HEAD requests
-  std::string country;  // ISO 3166-1 alpha-2, "ZZ" when unknown
-  std::string city;     // empty when unknown
+  std::string visitor;   // 32 hex: keyed hash of (day, IP), never the IP
+  bool bot = false;      // bots and HEAD requests
+  std::string country;   // ISO 3166-1 alpha-2, "ZZ" when unknown
+  std::string city;      // empty when unknown
   std::string referrer;  // host, "(direct)" or "(unknown)"
   std::string device;
   std::string browser;

@@ -13,9 +13,9 @@ using core::Result;
 
 // What the real-time counters know of one code.
 struct RealtimeStats {
-  std::int64_t clicks = 0;                // human clicks counted so far (all time)
-  std::int64_t clicks_last_hour = 0;      // human clicks in the 60 minutes before `now`
-  std::int64_t visitors_today = 0;        // distinct visitors today (UTC), HyperLogLog estimate
+  std::int64_t clicks = 0;            // human clicks counted so far (all time)
+  std::int64_t clicks_last_hour = 0;  // human clicks in the 60 minutes before `now`
+  std::int64_t visitors_today = 0;    // distinct visitors today (UTC), HyperLogLog estimate
   bool operator==(const RealtimeStats&) const = default;
 };
 

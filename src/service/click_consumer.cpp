@@ -33,17 +33,18 @@ ClickConsumer::Counters ClickConsumer::counters() const {
 }
 
 core::Result<void> ClickConsumer::Start() {
-  core::Result<void> subscribed = source_.Subscribe(
-      [this](const std::vector<std::int32_t>& parts) { return OnAssign(parts); },
-      [this](const std::vector<std::int32_t>& parts) {
-        // Whatever of the window is not stored is forgotten: the next owner reads it again
-        // from the stored positions. Partitions kept (cooperative rebalancing) go back there.
-        DropWindow();
-        for (std::int32_t p : parts) cursors_.erase(p);
-        resync_ = !cursors_.empty();
-        std::lock_guard lock(counters_mutex_);
-        counters_.partitions = static_cast<std::int64_t>(cursors_.size());
-      });
+  core::Result<void> subscribed =
+      source_.Subscribe([this](const std::vector<std::int32_t>& parts) { return OnAssign(parts); },
+                        [this](const std::vector<std::int32_t>& parts) {
+                          // Whatever of the window is not stored is forgotten: the next owner reads
+                          // it again from the stored positions. Partitions kept (cooperative
+                          // rebalancing) go back there.
+                          DropWindow();
+                          for (std::int32_t p : parts) cursors_.erase(p);
+                          resync_ = !cursors_.empty();
+                          std::lock_guard lock(counters_mutex_);
+                          counters_.partitions = static_cast<std::int64_t>(cursors_.size());
+                        });
   if (!subscribed) return subscribed;
   window_start_ = std::chrono::steady_clock::now();
   thread_ = std::thread([this] {
@@ -148,9 +149,8 @@ void ClickConsumer::Take(const ports::StreamMessage& message) {
     // Skipped, not retried: no later attempt could read it either. The stored position moves
     // past it with the window.
     if (counters_.malformed++ < 100) {
-      std::fprintf(stderr, "kurz worker: partition %d offset %lld skipped: %s\n",
-                   message.partition, static_cast<long long>(message.offset),
-                   decoded.error().detail.c_str());
+      std::fprintf(stderr, "kurz worker: partition %d offset %lld skipped: %s\n", message.partition,
+                   static_cast<long long>(message.offset), decoded.error().detail.c_str());
     }
     return;
   }
@@ -333,8 +333,8 @@ void ClickConsumer::Run() {
     const bool stopping = stopping_.load(std::memory_order_relaxed);
     const auto now = std::chrono::steady_clock::now();
     if (resync_) Resync();
-    const bool open = std::any_of(cursors_.begin(), cursors_.end(),
-                                  [](const auto& c) { return c.second.open; });
+    const bool open =
+        std::any_of(cursors_.begin(), cursors_.end(), [](const auto& c) { return c.second.open; });
     const bool due = open && (stopping || prepared_ || window_size_ >= options_.max_window ||
                               now - window_start_ >= options_.flush_interval);
     if (due) {

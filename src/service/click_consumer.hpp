@@ -38,23 +38,23 @@ namespace kurz::service {
 class ClickConsumer {
  public:
   struct Options {
-    std::string stream;      // "<group>/<topic>": the name positions are stored under
+    std::string stream;        // "<group>/<topic>": the name positions are stored under
     std::string batch_prefix;  // unique per process: batch ids are "<prefix>-<n>"
     std::chrono::milliseconds flush_interval{1000};
     std::size_t max_window = 100'000;  // messages per window
   };
 
   struct Counters {
-    std::uint64_t consumed = 0;     // messages read
-    std::uint64_t stored = 0;       // clicks stored (human and bot)
-    std::uint64_t duplicates = 0;   // replayed messages already stored
-    std::uint64_t malformed = 0;    // messages that are not click events
-    std::uint64_t windows = 0;      // windows stored
+    std::uint64_t consumed = 0;      // messages read
+    std::uint64_t stored = 0;        // clicks stored (human and bot)
+    std::uint64_t duplicates = 0;    // replayed messages already stored
+    std::uint64_t malformed = 0;     // messages that are not click events
+    std::uint64_t windows = 0;       // windows stored
     std::uint64_t store_errors = 0;  // failed store attempts (retried)
-    std::uint64_t conflicts = 0;    // windows dropped: another worker had moved a partition on
+    std::uint64_t conflicts = 0;     // windows dropped: another worker had moved a partition on
     std::uint64_t realtime_errors = 0;
-    std::int64_t lag = 0;           // messages in assigned partitions not yet stored
-    std::int64_t partitions = 0;    // assigned now
+    std::int64_t lag = 0;         // messages in assigned partitions not yet stored
+    std::int64_t partitions = 0;  // assigned now
   };
 
   // `realtime` may be null. Everything is used by the consumer thread only, from Start to Stop.

@@ -67,13 +67,20 @@ TEST(ClickMessageTest, IsOneJsonObjectWithTheDocumentedKeys) {
 
 TEST(ClickMessageTest, HeadersWithQuotesControlBytesAndInvalidUtf8StayValidJson) {
   ClickMessage m = Sample();
-  m.user_agent = std::string("a\"b\\c\td\x01" "e\xff" "f\xc3\xa9g", 14);
+  m.user_agent = std::string(
+      "a\"b\\c\td\x01"
+      "e\xff"
+      "f\xc3\xa9g",
+      14);
   m.referrer = "\xe2\x82";  // a truncated three-byte sequence
   const std::string json = Encode(m);
   ASSERT_FALSE(nlohmann::json::parse(json, nullptr, false).is_discarded()) << json;
   ClickMessage back;
   ASSERT_TRUE(DecodeClickMessage(json, back));
-  EXPECT_EQ(back.user_agent, "a\"b\\c\td\x01" "e\xef\xbf\xbd" "f\xc3\xa9g");
+  EXPECT_EQ(back.user_agent,
+            "a\"b\\c\td\x01"
+            "e\xef\xbf\xbd"
+            "f\xc3\xa9g");
   EXPECT_EQ(back.referrer, "\xef\xbf\xbd\xef\xbf\xbd");
 }
 
@@ -123,10 +130,10 @@ TEST(ClickMessageTest, RefusesWhatIsNotAVersionOneClick) {
 
 TEST(ClickMessageTest, OptionalFieldsMayBeMissingAndUnknownOnesAreIgnored) {
   ClickMessage back;
-  ASSERT_TRUE(DecodeClickMessage(
-      R"({"v":1,"id":"0123456789abcdef0123456789abcdef","ts":1,"code":"abc",)"
-      R"("visitor":"fedcba9876543210fedcba9876543210","added_later":{"x":1}})",
-      back));
+  ASSERT_TRUE(
+      DecodeClickMessage(R"({"v":1,"id":"0123456789abcdef0123456789abcdef","ts":1,"code":"abc",)"
+                         R"("visitor":"fedcba9876543210fedcba9876543210","added_later":{"x":1}})",
+                         back));
   EXPECT_EQ(back.country, "ZZ");
   EXPECT_EQ(back.city, "");
   EXPECT_EQ(back.user_agent, "");

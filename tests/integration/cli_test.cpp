@@ -1,6 +1,7 @@
 // The admin commands (`kurz migrate`, `kurz keys`, `kurz users`) on a real data directory, and
 // a server that sees what they did.
 
+#include <algorithm>
 #include <regex>
 #include <string>
 #include <vector>
@@ -121,6 +122,57 @@ TEST_F(CliTest, BadInputGivesOneLineAndANonZeroExit) {
     EXPECT_FALSE(run.status.Success()) << joined;
     EXPECT_TRUE(run.status.exited) << joined << " crashed: " << run.status.Describe();
     EXPECT_EQ(run.err.rfind("kurz: ", 0), 0u) << joined << " stderr: " << run.err;
+  }
+}
+
+// The pipeline's flags are checked before anything is contacted: each mistake is one line naming
+// the flag and exit status 2.
+TEST_F(CliTest, BadPipelineFlagsAreRefusedWithExitTwo) {
+  const std::string kafka = "kafka://127.0.0.1:9/click-events";
+  const std::string ch = "clickhouse://127.0.0.1:9/kurz";
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> bad = {
+      {{"worker"}, "--events kafka://"},
+      {{"worker", "--events", kafka}, "--analytics clickhouse://"},
+      {{"worker", "--events", "redis://x:1/t", "--analytics", ch}, "--events"},
+      {{"worker", "--events", "kafka://nohost/click-events", "--analytics", ch}, "--events"},
+      {{"worker", "--events", "kafka://h:1/", "--analytics", ch}, "--events"},
+      {{"worker", "--events", "kafka://h:1/bad topic", "--analytics", ch}, "--events"},
+      {{"worker", "--events", kafka, "--analytics", "clickhouse://h/db"}, "--analytics"},
+      {{"worker", "--events", kafka, "--analytics", "clickhouse://h:1/bad-name"}, "--analytics"},
+      {{"worker", "--events", kafka, "--analytics", ch, "--group", "a b"}, "--group"},
+      {{"worker", "--events", kafka, "--analytics", ch, "--flush-interval-ms", "0"},
+       "--flush-interval-ms"},
+      {{"worker", "--events", kafka, "--analytics", ch, "--session-timeout-ms", "x"},
+       "--session-timeout-ms"},
+      {{"worker", "--events", kafka, "--analytics", ch, "--listen", "nowhere"}, "--listen"},
+      {{"worker", "--events", kafka, "--analytics", ch, "--bogus", "1"}, "--bogus"},
+      {{"serve", "--events", "rabbitmq://h:1/q"}, "--events"},
+      {{"serve", "--events", "kafka://h:99999/t"}, "--events"},
+      {{"serve", "--analytics", ch}, "kurz worker"},
+      {{"serve", "--spool-max-bytes", "12"}, "--spool-max-bytes"},
+      {{"serve", "--spool-dir", ""}, "--spool-dir"},
+  };
+  for (const Case& c : bad) {
+    RunResult run = Run(c.args);
+    std::string joined;
+    for (const auto& a : c.args) joined += a + " ";
+    EXPECT_TRUE(run.status.exited && run.status.code == 2)
+        << joined << ": " << run.status.Describe() << " " << run.err;
+    EXPECT_NE(run.err.find(c.says), std::string::npos) << joined << " stderr: " << run.err;
+    EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 1) << joined << run.err;
+  }
+}
+
+TEST_F(CliTest, WorkerHelpListsItsFlags) {
+  RunResult run = Run({"worker", "--help"});
+  ASSERT_TRUE(run.status.Success()) << run.err;
+  for (const char* flag : {"--events", "--group", "--analytics", "--database", "--cache",
+                           "--listen", "--flush-interval-ms", "--session-timeout-ms"}) {
+    EXPECT_NE(run.out.find(flag), std::string::npos) << flag;
   }
 }
 

@@ -45,9 +45,9 @@ class MockKafka {
  public:
   MockKafka() : dir_("kpt-kafka") {
     const std::filesystem::path file = dir_.path() / "bootstrap";
-    std::vector<std::string> args = {KURZ_KAFKA_MOCK, "--brokers",        "3",
-                                     "--partitions",  "12",               "--topic",
-                                     "click-events",  "--bootstrap-file", file.string()};
+    std::vector<std::string> args = {
+        KURZ_KAFKA_MOCK, "--brokers",        "3",          "--partitions", "12", "--topic",
+        "click-events",  "--bootstrap-file", file.string()};
     std::vector<char*> argv;
     for (auto& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
@@ -117,8 +117,8 @@ class ClickHouseDatabase {
   }
   // Distinct events stored for `code`.
   std::int64_t Events(const std::string& code) const {
-    return std::stoll(Query("SELECT uniqExact(event_id) FROM " + name_ +
-                            ".clicks WHERE code = '" + code + "'"));
+    return std::stoll(
+        Query("SELECT uniqExact(event_id) FROM " + name_ + ".clicks WHERE code = '" + code + "'"));
   }
 
  private:
@@ -140,34 +140,20 @@ class PipelineTest : public ::testing::Test {
         std::vector<std::string>{"serve", "--listen", "127.0.0.1:0", "--database", schema_.Url(),
                                  "--events", kafka_.Url(), "--spool-dir",
                                  (spool_.path() / "spool").string(), "--bootstrap-key",
-                                 std::string(kBootstrapKey), "--cache", redis_,
-                                 "--cache-namespace", namespace_, "--threads", "2",
-                                 "--rate-limit-api", "0"});
+                                 std::string(kBootstrapKey), "--cache", redis_, "--cache-namespace",
+                                 namespace_, "--threads", "2", "--rate-limit-api", "0"});
     if (!p->Start()) throw std::runtime_error("kurz serve: " + p->Describe());
     return p;
   }
 
   std::unique_ptr<KurzProcess> Worker() {
     auto p = std::make_unique<KurzProcess>(
-        KurzBinary(), std::vector<std::string>{"worker",
-                                               "--events",
-                                               kafka_.Url(),
-                                               "--group",
-                                               "analytics",
-                                               "--analytics",
-                                               clickhouse_.url(),
-                                               "--database",
-                                               schema_.Url(),
-                                               "--cache",
-                                               redis_,
-                                               "--cache-namespace",
-                                               namespace_,
-                                               "--listen",
-                                               "127.0.0.1:0",
-                                               "--flush-interval-ms",
-                                               "200",
-                                               "--session-timeout-ms",
-                                               std::to_string(kSessionTimeoutMs)});
+        KurzBinary(),
+        std::vector<std::string>{"worker", "--events", kafka_.Url(), "--group", "analytics",
+                                 "--analytics", clickhouse_.url(), "--database", schema_.Url(),
+                                 "--cache", redis_, "--cache-namespace", namespace_, "--listen",
+                                 "127.0.0.1:0", "--flush-interval-ms", "200",
+                                 "--session-timeout-ms", std::to_string(kSessionTimeoutMs)});
     if (!p->Start()) throw std::runtime_error("kurz worker: " + p->Describe());
     return p;
   }
@@ -265,8 +251,8 @@ TEST_F(PipelineTest, AKilledWorkersPartitionsMoveAndTotalsStayExact) {
     }
   });
   // Kill one member after it has stored part of the stream.
-  ASSERT_TRUE(WaitUntil([&] { return Metric(second->port(), "kurz_worker_clicks_stored_total") > 0; },
-                        seconds(30)));
+  ASSERT_TRUE(WaitUntil(
+      [&] { return Metric(second->port(), "kurz_worker_clicks_stored_total") > 0; }, seconds(30)));
   second->Kill();
   std::this_thread::sleep_for(seconds(2));
   stop = true;
@@ -302,7 +288,11 @@ TEST_F(PipelineTest, EveryBrokerDownForTenSecondsLosesNoClickAndFailsNoRedirect)
   std::this_thread::sleep_for(seconds(1));
   kafka_.Down();
   const int before_outage = answered.load();
-  std::this_thread::sleep_for(seconds(10));
+  std::this_thread::sleep_for(seconds(7));
+  // The instance stays ready: Kafka away costs nothing but the spool.
+  int ready_status = 0;
+  const std::string events_check = ReadyCheck(serve->port(), "events", &ready_status);
+  std::this_thread::sleep_for(seconds(3));
   const int during_outage = answered.load() - before_outage;
   kafka_.Up();
   std::this_thread::sleep_for(seconds(2));
@@ -312,6 +302,8 @@ TEST_F(PipelineTest, EveryBrokerDownForTenSecondsLosesNoClickAndFailsNoRedirect)
               during_outage, failed.load());
   EXPECT_EQ(failed.load(), 0);
   EXPECT_GT(during_outage, 100);
+  EXPECT_EQ(ready_status, 200);
+  EXPECT_TRUE(events_check.starts_with("degraded: kafka unreachable")) << events_check;
   EXPECT_EQ(WaitForTotal(api, codes, answered.load(), seconds(90)), answered.load());
   EXPECT_GT(Metric(serve->port(), "kurz_events_spooled_total"), 0);
   EXPECT_EQ(Metric(serve->port(), "kurz_events_dropped_total"), 0);
@@ -329,12 +321,12 @@ TEST_F(PipelineTest, KcatReadsWellFormedEventsKeyedByCode) {
                   .status,
               301);
   }
-  ASSERT_TRUE(WaitUntil(
-      [&] { return Metric(serve->port(), "kurz_events_delivered_total") == kRedirects; },
-      seconds(30)));
-  RunResult kcat = RunToExit("/usr/bin/kcat", {"-b", kafka_.bootstraps(), "-C", "-t",
-                                               "click-events", "-o", "beginning", "-e", "-q",
-                                               "-f", "%k\t%s\n"},
+  ASSERT_TRUE(
+      WaitUntil([&] { return Metric(serve->port(), "kurz_events_delivered_total") == kRedirects; },
+                seconds(30)));
+  RunResult kcat = RunToExit("/usr/bin/kcat",
+                             {"-b", kafka_.bootstraps(), "-C", "-t", "click-events", "-o",
+                              "beginning", "-e", "-q", "-f", "%k\t%s\n"},
                              {}, seconds(30));
   ASSERT_TRUE(kcat.status.Success()) << Describe(kcat);
   std::istringstream lines(kcat.out);

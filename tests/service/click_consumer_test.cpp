@@ -165,8 +165,8 @@ class FlakyRawStore final : public ports::RawClickStore {
     if (down) return core::Fail(core::ErrorCode::kUnavailable, "clickhouse is down");
     return store.Insert(rows);
   }
-  core::Result<std::vector<ports::StoredEvent>> Find(
-      const std::vector<std::string>& codes, const std::vector<std::string>& ids) override {
+  core::Result<std::vector<ports::StoredEvent>> Find(const std::vector<std::string>& codes,
+                                                     const std::vector<std::string>& ids) override {
     if (down) return core::Fail(core::ErrorCode::kUnavailable, "clickhouse is down");
     return store.Find(codes, ids);
   }

@@ -143,19 +143,21 @@ class KafkaConsumerTest : public ::testing::Test {
     EXPECT_EQ(mock_.Stop(), 0) << "kurz_kafka_mock did not exit cleanly on SIGTERM";
   }
 
-  ConsumerOptions Options(std::string group = "workers") const {
+  ConsumerOptions Options() const {
     ConsumerOptions options;
     options.brokers = mock_.bootstraps();
     options.topic = kTopic;
-    options.group = std::move(group);
+    options.group = "workers";
     options.session_timeout = milliseconds(3000);
     options.heartbeat_interval = milliseconds(300);
     return options;
   }
 
-  Member& Join(std::string group = "workers") {
+  Member& Join(std::map<std::string, std::string> extra = {}) {
     auto member = std::make_unique<Member>();
-    auto source = KafkaClickSource::Open(Options(std::move(group)));
+    ConsumerOptions options = Options();
+    options.extra = std::move(extra);
+    auto source = KafkaClickSource::Open(std::move(options));
     EXPECT_TRUE(source.has_value()) << source.error().detail;
     if (source) member->source = std::move(*source);
     members_.push_back(std::move(member));
@@ -303,8 +305,11 @@ TEST_F(KafkaConsumerTest, TwoMembersSplitThePartitionsAndTheSurvivorTakesOver) {
   for (std::int32_t p : b_had) EXPECT_TRUE(a.assigned.contains(p)) << p;
 }
 
+// Down for longer than the session timeout: the member loses its partitions and joins again,
+// and OnAssign's positions make it go on where it was. librdkafka backs off reconnecting up to
+// reconnect.backoff.max.ms (10 s by default) after refused connections; 1 s keeps this short.
 TEST_F(KafkaConsumerTest, BrokersDownIsNoErrorAndReadingGoesOnWhenTheyAreBack) {
-  Member& member = Join();
+  Member& member = Join({{"reconnect.backoff.max.ms", "1000"}});
   ASSERT_NO_FATAL_FAILURE(member.Subscribe());
   const std::vector<ProducedRecord> before = Produce(0, 24);
   ASSERT_EQ(before.size(), 24u);
@@ -312,7 +317,7 @@ TEST_F(KafkaConsumerTest, BrokersDownIsNoErrorAndReadingGoesOnWhenTheyAreBack) {
       {&member}, [&] { return member.got.size() >= 24; }, seconds(20)));
 
   mock_.Down();
-  const Clock::time_point until = Clock::now() + seconds(3);
+  const Clock::time_point until = Clock::now() + milliseconds(4500);  // session timeout: 3 s
   while (Clock::now() < until) {
     const core::Result<std::size_t> n = member.PollOnce(milliseconds(200));
     ASSERT_TRUE(n.has_value()) << n.error().detail;
@@ -328,6 +333,8 @@ TEST_F(KafkaConsumerTest, BrokersDownIsNoErrorAndReadingGoesOnWhenTheyAreBack) {
       << "got " << member.got.size() << " of 48";
   ASSERT_TRUE(member.PollOnce(milliseconds(500)).has_value());
   EXPECT_EQ(member.got.size(), 48u);
+  EXPECT_EQ(member.revoke_calls.size(), 1u) << "the session timed out while the brokers were down";
+  EXPECT_EQ(member.assign_calls.size(), 2u);
   std::set<Place> all = PlacesOf(before);
   all.merge(PlacesOf(after));
   EXPECT_EQ(member.Places(), all);

@@ -388,6 +388,9 @@ core::Result<std::unique_ptr<ports::ClickSource>> OpenClickSource(const WorkerCo
   options.topic = url->topic;
   options.group = config.group;
   options.session_timeout = std::chrono::milliseconds(config.session_timeout_ms);
+  // Retry refused connections within a second (librdkafka's default backs off to 10 s), so a
+  // worker resumes soon after the brokers are back.
+  options.extra["reconnect.backoff.max.ms"] = "1000";
   options.heartbeat_interval =
       std::chrono::milliseconds(std::max<std::int64_t>(100, config.session_timeout_ms / 10));
   auto source = adapters::kafka::KafkaClickSource::Open(std::move(options));

@@ -65,10 +65,7 @@ class ClickSource {
 
   // Continues reading these assigned partitions at these offsets (after a store refused a batch
   // because another consumer had moved on: the stored positions are the truth).
-  virtual Result<void> Seek(const std::vector<StreamPosition>& positions) {
-    (void)positions;
-    return core::Fail(core::ErrorCode::kInternal, "seek is not supported");
-  }
+  virtual Result<void> Seek(const std::vector<StreamPosition>& positions) = 0;
 
   // Lag of the partitions assigned now (high watermarks as last reported by the brokers).
   virtual std::vector<PartitionLag> Lag() = 0;

@@ -108,10 +108,14 @@ struct Callbacks {
         self->Revoke(parts);
       }
     } catch (...) {
-      // Only allocation can throw here. Leave the partitions unread rather than half-assigned.
-      rd_kafka_assign(rk, nullptr);
-      self->assigned_.clear();
-      self->assign_error_ = core::Error{ErrorCode::kInternal, "kafka consumer: rebalance failed"};
+      // Only allocation throws here: read what the group assigns from the committed offsets.
+      if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; ++i) parts->elems[i].offset = RD_KAFKA_OFFSET_STORED;
+        rd_kafka_assign(rk, parts);
+      } else {
+        rd_kafka_assign(rk, nullptr);
+        self->assigned_.clear();
+      }
     }
   }
 
@@ -231,13 +235,13 @@ Result<std::size_t> KafkaClickSource::Poll(std::vector<StreamMessage>& out, std:
       if (assign_error_) {
         // OnAssign failed inside this poll: read the new assignment from the committed offsets,
         // from its start (`message` may already be one of it, and is dropped).
-        PartitionList parts(static_cast<int>(assigned_.size()));
-        for (Assigned& a : assigned_) {
-          rd_kafka_topic_partition_list_add(parts.list, options_.topic.c_str(), a.partition)
-              ->offset = RD_KAFKA_OFFSET_STORED;
-          a.position = -1;
+        rd_kafka_topic_partition_list_t* parts = nullptr;
+        if (rd_kafka_assignment(rk_, &parts) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          for (int i = 0; i < parts->cnt; ++i) parts->elems[i].offset = RD_KAFKA_OFFSET_STORED;
+          rd_kafka_assign(rk_, parts);
+          rd_kafka_topic_partition_list_destroy(parts);
         }
-        rd_kafka_assign(rk_, parts.list);
+        for (Assigned& a : assigned_) a.position = -1;
         core::Error error = std::move(*assign_error_);
         assign_error_.reset();
         return std::unexpected(std::move(error));
@@ -286,6 +290,35 @@ Result<void> KafkaClickSource::Commit(const std::vector<core::StreamPosition>& n
       core::Error error = std::move(*commit_error_);
       commit_error_.reset();
       return std::unexpected(std::move(error));
+    }
+    return {};
+  });
+}
+
+Result<void> KafkaClickSource::Seek(const std::vector<core::StreamPosition>& positions) {
+  return core::Guarded("kafka consumer", [&]() -> Result<void> {
+    if (closed_) return Fail(ErrorCode::kUnavailable, "kafka consumer: closed");
+    if (positions.empty()) return {};
+    PartitionList list(static_cast<int>(positions.size()));
+    for (const core::StreamPosition& p : positions) {
+      rd_kafka_topic_partition_list_add(list.list, options_.topic.c_str(), p.partition)->offset =
+          p.offset;
+    }
+    if (rd_kafka_error_t* error = rd_kafka_seek_partitions(rk_, list.list, 5000)) {
+      std::string why = rd_kafka_error_string(error);
+      rd_kafka_error_destroy(error);
+      return Fail(ErrorCode::kUnavailable, "kafka consumer: seek: " + why);
+    }
+    for (int i = 0; i < list.list->cnt; ++i) {
+      const rd_kafka_topic_partition_t& part = list.list->elems[i];
+      if (part.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return Fail(ErrorCode::kUnavailable, "kafka consumer: seek partition " +
+                                                 std::to_string(part.partition) + ": " +
+                                                 rd_kafka_err2str(part.err));
+      }
+      for (Assigned& a : assigned_) {
+        if (a.partition == part.partition) a.position = part.offset;
+      }
     }
     return {};
   });

@@ -52,6 +52,9 @@ class KafkaClickSource final : public ports::ClickSource {
                                  std::chrono::milliseconds wait) override;
   // A failed earlier commit (e.g. the coordinator was unreachable) is reported here, once.
   core::Result<void> Commit(const std::vector<core::StreamPosition>& next) override;
+  // rd_kafka_seek_partitions on assigned partitions (waits at most 5 s); messages fetched
+  // before the seek are not returned.
+  core::Result<void> Seek(const std::vector<core::StreamPosition>& positions) override;
   // Positions are those of the messages Poll returned, else OnAssign's, else the committed
   // offset (asked for once, waiting at most 200 ms), else the low watermark. A high watermark
   // no fetch has reported yet is given as the position (no lag known).

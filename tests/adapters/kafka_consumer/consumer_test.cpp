@@ -234,6 +234,25 @@ TEST_F(KafkaConsumerTest, StartsWhereOnAssignSaysAndElsewhereAtTheBeginning) {
   }
 }
 
+// What the worker does when its store refuses a window (another member stored further): it
+// goes back (or forward) to the stored positions.
+TEST_F(KafkaConsumerTest, SeekContinuesAnAssignedPartitionAtTheGivenOffset) {
+  ASSERT_EQ(Produce(0, 60).size(), 60u);  // offsets 0..4 in every partition
+  Member& member = Join();
+  ASSERT_NO_FATAL_FAILURE(member.Subscribe());
+  ASSERT_TRUE(PollUntil(
+      {&member}, [&] { return member.got.size() >= 60; }, seconds(20)));
+  const std::size_t before = member.got.size();
+  ASSERT_TRUE(member.source->Seek({{0, 1}, {1, 4}}).has_value());
+  std::set<Place> expected = {{0, 1}, {0, 2}, {0, 3}, {0, 4}, {1, 4}};
+  ASSERT_TRUE(PollUntil(
+      {&member}, [&] { return member.got.size() >= before + 5; }, seconds(20)))
+      << "got " << member.got.size() - before << " of 5 after the seek";
+  ASSERT_TRUE(member.PollOnce(milliseconds(500)).has_value());
+  EXPECT_EQ(member.Places(before), expected);
+  EXPECT_EQ(member.got.size(), before + 5);
+}
+
 TEST_F(KafkaConsumerTest, TheNextMemberStartsAfterTheCommittedOffsets) {
   ASSERT_EQ(Produce(0, 24).size(), 24u);
   {

@@ -24,6 +24,7 @@
 #include "adapters/sqlite/database.hpp"
 #include "adapters/uap/uap_parser.hpp"
 #include "analytics/aggregator.hpp"
+#include "analytics/click_message.hpp"
 
 namespace {
 
@@ -259,6 +260,40 @@ int main(int argc, char** argv) {
     Pipeline(aggregator, warm, kWindow, nullptr, batch);  // warms the UA cache and visitor memo
     report("enrich + aggregate, warm UA cache", warm.size(),
            Pipeline(aggregator, warm, kWindow, nullptr, batch));
+  }
+  {
+    // The two halves of the Kafka pipeline: what serve's publisher thread does per click
+    // (visitor id, GeoIP, JSON), and what kurz worker does per message (parse, enrich,
+    // aggregate) before its stores.
+    analytics::VisitorHasher visitors("bench-secret-0123456789");
+    analytics::ClickMessage message;
+    std::vector<std::string> encoded(warm.size());
+    const auto start = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < warm.size(); ++i) {
+      analytics::MessageOf(warm[i], visitors, *geo, message);
+      analytics::EncodeClickMessage(message, encoded[i]);
+    }
+    report("publisher: visitor id + GeoIP + JSON message", warm.size(),
+           Run{Seconds(std::chrono::steady_clock::now() - start), 0});
+    analytics::Aggregator aggregator(**parser, *geo, "");
+    Run decode;
+    const auto decode_start = std::chrono::steady_clock::now();
+    for (const std::string& json : encoded) {
+      if (!analytics::DecodeClickMessage(json, message)) std::fprintf(stderr, "bad message\n");
+    }
+    decode.seconds = Seconds(std::chrono::steady_clock::now() - decode_start);
+    report("worker: parse JSON message", encoded.size(), decode);
+    Run worker;
+    for (int pass = 0; pass < 2; ++pass) {  // the first pass warms the UA cache
+      const auto worker_start = std::chrono::steady_clock::now();
+      for (std::size_t i = 0; i < encoded.size(); ++i) {
+        if (!analytics::DecodeClickMessage(encoded[i], message)) continue;
+        aggregator.Add(message);
+        if ((i + 1) % kWindow == 0) worker.deltas += aggregator.Take().size();
+      }
+      worker.seconds = Seconds(std::chrono::steady_clock::now() - worker_start);
+    }
+    report("worker: parse + enrich + aggregate, warm", encoded.size(), worker);
   }
   {
     const auto dir = std::filesystem::temp_directory_path() / "kurz-analytics-bench";

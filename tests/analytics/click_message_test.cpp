@@ -7,6 +7,7 @@
 
 #include "analytics/aggregator.hpp"
 #include "analytics/fakes.hpp"
+#include "core/short_code.hpp"
 
 namespace kurz::analytics {
 namespace {
@@ -138,6 +139,64 @@ TEST(ClickMessageTest, OptionalFieldsMayBeMissingAndUnknownOnesAreIgnored) {
   EXPECT_EQ(back.city, "");
   EXPECT_EQ(back.user_agent, "");
   EXPECT_FALSE(back.head);
+}
+
+TEST(ClickMessageTest, ReadsAnyValidJsonSpellingOfAMessage) {
+  ClickMessage back;
+  ASSERT_TRUE(DecodeClickMessage(
+      " {\n \"extra\" : [1, -2.5e3, {\"a\": [true, false, null, \"x\\\"y\"]}] ,"
+      " \"v\" : 1, \"id\":\"0123456789abcdef0123456789abcdef\", \"ts\": -5,"
+      " \"code\":\"a\\u0062c\", \"visitor\":\"fedcba9876543210fedcba9876543210\","
+      " \"ua\": \"\\ud83d\\ude00 \\u00e9\\/\\b\\f\\n\\r\\t\", \"city\": null,"
+      " \"head\": true } \t",
+      back));
+  EXPECT_EQ(back.code, "abc");
+  EXPECT_EQ(back.at, -5);
+  EXPECT_EQ(back.user_agent, "\xf0\x9f\x98\x80 \xc3\xa9/\b\f\n\r\t");
+  EXPECT_EQ(back.city, "");
+  EXPECT_TRUE(back.head);
+}
+
+TEST(ClickMessageTest, RefusesBrokenJsonAndNeverReadsPastTheEnd) {
+  const std::string good = Encode(Sample());
+  const std::string bad[] = {
+      good + "x",
+      good + "{}",
+      "{\"v\":1,}",
+      "{\"v\" 1}",
+      "{\"v\":01}",
+      "{\"v\":1.}",
+      "{\"v\":-}",
+      "{\"ua\":\"\\ud800\"}",
+      "{\"ua\":\"\\udc00\"}",
+      "{\"ua\":\"\\x\"}",
+      "{\"ua\":\"tab\there\"}",
+      "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]"
+      "]"
+      "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+  };
+  for (const std::string& text : bad) {
+    ClickMessage out;
+    EXPECT_FALSE(DecodeClickMessage(text, out)) << text;
+  }
+  // Every prefix of a valid message is refused (and read safely: ASan would say otherwise).
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    ClickMessage out;
+    EXPECT_FALSE(DecodeClickMessage(std::string_view(good).substr(0, n), out)) << n;
+  }
+  // Random single-byte damage never crashes; what decodes still has a valid id and code.
+  std::string damaged = good;
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    for (char c : {'\0', '"', '\\', '{', '}', ',', ':', 'x', '\xff'}) {
+      damaged[i] = c;
+      ClickMessage out;
+      if (DecodeClickMessage(damaged, out)) {
+        EXPECT_EQ(out.id.size(), 32u);
+        EXPECT_TRUE(core::LooksLikeCode(out.code));
+      }
+    }
+    damaged[i] = good[i];
+  }
 }
 
 // The worker's path (message → Aggregator) counts exactly as the embedded one (event →

@@ -20,6 +20,7 @@
 #include "analytics/aggregator.hpp"
 #include "app/backends.hpp"
 #include "app/config.hpp"
+#include "app/signals.hpp"
 #include "app/worker.hpp"
 #include "core/account.hpp"
 #include "core/base62.hpp"
@@ -190,13 +191,7 @@ int Serve(int argc, char** argv) {
   if (!config) return Fail(config.error().detail, kExitUsage);
   if (auto aux = CheckAuxiliaryBackends(*config); !aux) return Fail(aux.error().detail, kExitUsage);
 
-  // Signals go to one waiting thread; every thread started below inherits this mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = BlockStopSignals();
 
   auto backends = OpenBackends(DatabaseUrl(*config), /*migrate=*/true, nullptr);
   if (!backends) return Fail("cannot open the database: " + backends.error().detail);

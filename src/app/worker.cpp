@@ -18,6 +18,7 @@
 #include "analytics/aggregator.hpp"
 #include "app/backends.hpp"
 #include "app/config.hpp"
+#include "app/signals.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 #include "service/click_consumer.hpp"
@@ -160,12 +161,7 @@ int Worker(int argc, char** argv) {
   auto config = LoadWorkerConfig(*flags);
   if (!config) return Fail(config.error().detail, kExitUsage);
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  signal(SIGPIPE, SIG_IGN);
+  const sigset_t signals = BlockStopSignals();
 
   // Every URL is checked before anything is contacted.
   auto raw = OpenRawClickStore(config->analytics);

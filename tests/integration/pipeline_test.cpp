@@ -127,6 +127,37 @@ class ClickHouseDatabase {
   std::string url_;
 };
 
+// One thread visiting `codes` in turn on `port` until stopped, `pause` between redirects,
+// counting 301s and anything else.
+class Traffic {
+ public:
+  Traffic(int port, std::vector<std::string> codes, milliseconds pause = milliseconds(0))
+      : codes_(std::move(codes)), thread_([this, port, pause] {
+          for (std::size_t i = 0; !stop_.load(); ++i) {
+            (Visit(port, codes_[i % codes_.size()]).status == 301 ? answered_ : failed_)
+                .fetch_add(1);
+            if (pause.count() > 0) std::this_thread::sleep_for(pause);
+          }
+        }) {}
+  ~Traffic() { Stop(); }
+  Traffic(const Traffic&) = delete;
+  Traffic& operator=(const Traffic&) = delete;
+
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  int answered() const { return answered_.load(); }
+  int failed() const { return failed_.load(); }
+
+ private:
+  std::vector<std::string> codes_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> answered_{0};
+  std::atomic<int> failed_{0};
+  std::thread thread_;
+};
+
 class PipelineTest : public ::testing::Test {
  protected:
   PipelineTest()
@@ -238,33 +269,22 @@ TEST_F(PipelineTest, AKilledWorkersPartitionsMoveAndTotalsStayExact) {
                Metric(second->port(), "kurz_worker_partitions") > 0;
       },
       seconds(30)));
-  std::atomic<int> answered{0};
-  std::atomic<int> failed{0};
-  std::atomic<bool> stop{false};
-  std::thread traffic([&] {
-    for (int i = 0; !stop.load(); ++i) {
-      if (Visit(serve->port(), codes[i % codes.size()]).status == 301) {
-        answered.fetch_add(1);
-      } else {
-        failed.fetch_add(1);
-      }
-    }
-  });
+  Traffic traffic(serve->port(), codes);
   // Kill one member after it has stored part of the stream.
   ASSERT_TRUE(WaitUntil(
       [&] { return Metric(second->port(), "kurz_worker_clicks_stored_total") > 0; }, seconds(30)));
   second->Kill();
   std::this_thread::sleep_for(seconds(2));
-  stop = true;
-  traffic.join();
-  EXPECT_EQ(failed.load(), 0);
-  EXPECT_GT(answered.load(), 200);
-  EXPECT_EQ(WaitForTotal(api, codes, answered.load(), seconds(60)), answered.load());
+  traffic.Stop();
+  const int answered = traffic.answered();
+  EXPECT_EQ(traffic.failed(), 0);
+  EXPECT_GT(answered, 200);
+  EXPECT_EQ(WaitForTotal(api, codes, answered, seconds(60)), answered);
   // The survivor took every partition.
   EXPECT_EQ(Metric(first->port(), "kurz_worker_partitions"), 12);
   std::int64_t raw = 0;
   for (const std::string& code : codes) raw += clickhouse_.Events(code);
-  EXPECT_EQ(raw, answered.load());
+  EXPECT_EQ(raw, answered);
 }
 
 TEST_F(PipelineTest, EveryBrokerDownForTenSecondsLosesNoClickAndFailsNoRedirect) {
@@ -272,39 +292,26 @@ TEST_F(PipelineTest, EveryBrokerDownForTenSecondsLosesNoClickAndFailsNoRedirect)
   auto serve = Serve();
   const Api api(serve->port(), std::string(kBootstrapKey));
   const std::vector<std::string> codes = MakeLinks(api, 10);
-  std::atomic<int> answered{0};
-  std::atomic<int> failed{0};
-  std::atomic<bool> stop{false};
-  std::thread traffic([&] {
-    for (int i = 0; !stop.load(); ++i) {
-      if (Visit(serve->port(), codes[i % codes.size()]).status == 301) {
-        answered.fetch_add(1);
-      } else {
-        failed.fetch_add(1);
-      }
-      std::this_thread::sleep_for(milliseconds(2));
-    }
-  });
+  Traffic traffic(serve->port(), codes, milliseconds(2));
   std::this_thread::sleep_for(seconds(1));
   kafka_.Down();
-  const int before_outage = answered.load();
+  const int before_outage = traffic.answered();
   std::this_thread::sleep_for(seconds(7));
   // The instance stays ready: Kafka away costs nothing but the spool.
   int ready_status = 0;
   const std::string events_check = ReadyCheck(serve->port(), "events", &ready_status);
   std::this_thread::sleep_for(seconds(3));
-  const int during_outage = answered.load() - before_outage;
+  const int during_outage = traffic.answered() - before_outage;
   kafka_.Up();
   std::this_thread::sleep_for(seconds(2));
-  stop = true;
-  traffic.join();
+  traffic.Stop();
   std::printf("brokers down 10 s: %d redirects answered during the outage, %d failed\n",
-              during_outage, failed.load());
-  EXPECT_EQ(failed.load(), 0);
+              during_outage, traffic.failed());
+  EXPECT_EQ(traffic.failed(), 0);
   EXPECT_GT(during_outage, 100);
   EXPECT_EQ(ready_status, 200);
   EXPECT_TRUE(events_check.starts_with("degraded: kafka unreachable")) << events_check;
-  EXPECT_EQ(WaitForTotal(api, codes, answered.load(), seconds(90)), answered.load());
+  EXPECT_EQ(WaitForTotal(api, codes, traffic.answered(), seconds(90)), traffic.answered());
   EXPECT_GT(Metric(serve->port(), "kurz_events_spooled_total"), 0);
   EXPECT_EQ(Metric(serve->port(), "kurz_events_dropped_total"), 0);
 }

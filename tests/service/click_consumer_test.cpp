@@ -14,6 +14,7 @@
 #include "adapters/memory/raw_click_store.hpp"
 #include "analytics/click_message.hpp"
 #include "analytics/fakes.hpp"
+#include "service/fakes.hpp"
 
 namespace kurz::service {
 namespace {
@@ -178,15 +179,7 @@ class FlakyRawStore final : public ports::RawClickStore {
   adapters::memory::MemoryRawClickStore store;
 };
 
-bool WaitUntil(const std::function<bool()>& done,
-               std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
+using fakes::WaitUntil;
 
 class ClickConsumerTest : public ::testing::Test {
  protected:

@@ -55,15 +55,7 @@ void Push(ClickQueue& queue, const core::ClickEvent& event) {
   ASSERT_TRUE(queue.TryPush([&](core::ClickEvent& slot) { slot = event; }));
 }
 
-bool WaitUntil(const std::function<bool()>& done,
-               std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return true;
-}
+using fakes::WaitUntil;
 
 class ClickDrainTest : public ::testing::Test {
  protected:

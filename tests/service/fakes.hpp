@@ -4,6 +4,7 @@
 // (and fails on request), and a link store decorator that injects failures and hooks.
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -183,5 +185,16 @@ class ScriptedLinkStore final : public ports::LinkStore {
   std::function<void()> after_find_;
   std::atomic<int> leases_{0};
 };
+
+// Polls `done` every 5 ms until it holds or `timeout` passes; false on timeout.
+inline bool WaitUntil(const std::function<bool()>& done,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
 
 }  // namespace kurz::service::fakes

@@ -1,5 +1,7 @@
 #include "adapters/redis/client.hpp"
 
+#include <algorithm>
+
 #include <charconv>
 #include <string>
 #include <utility>
@@ -161,6 +163,59 @@ core::Result<Reply> RedisClient::Command(std::string_view key, Args args) {
   auto replies = Pipeline(key, std::span<const Args>(&args, 1));
   if (!replies) return std::unexpected(std::move(replies.error()));
   return std::move(replies->front());
+}
+
+core::Result<std::vector<std::vector<Reply>>> RedisClient::PipelineGroups(
+    std::span<const CommandGroup> groups) {
+  if (nodes_.empty()) return std::unexpected(Unavailable("redis: no server configured"));
+  std::vector<std::vector<Reply>> out(groups.size());
+  // The groups each node holds (one node without a cluster), in order.
+  std::vector<std::pair<Node*, std::vector<std::size_t>>> by_node;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    Node* node = options_.cluster ? Route(KeySlot(groups[i].key)) : nodes_.front().get();
+    auto it = std::find_if(by_node.begin(), by_node.end(),
+                           [node](const auto& entry) { return entry.first == node; });
+    if (it == by_node.end()) it = by_node.insert(by_node.end(), {node, {}});
+    it->second.push_back(i);
+  }
+  std::vector<Args> sent;
+  for (const auto& [node, indexes] : by_node) {
+    sent.clear();
+    for (std::size_t i : indexes)
+      sent.insert(sent.end(), groups[i].commands.begin(), groups[i].commands.end());
+    auto answered = node->Run(sent, Clock::now() + options_.timeout);
+    if (!answered) {
+      if (options_.cluster) slots_stale_.store(true, std::memory_order_relaxed);
+      return std::unexpected(std::move(answered.error()));
+    }
+    std::size_t k = 0;
+    for (std::size_t i : indexes) {
+      const CommandGroup& group = groups[i];
+      std::vector<Reply>& replies = out[i];
+      std::vector<Args> redirected;
+      std::vector<std::size_t> redirected_at;
+      for (std::size_t c = 0; c < group.commands.size(); ++c) {
+        Reply& reply = (*answered)[k++];
+        if (reply.IsError("CLUSTERDOWN") || reply.IsError("TRYAGAIN")) {
+          return std::unexpected(
+              Unavailable("redis " + node->endpoint().ToString() + ": " + reply.str));
+        }
+        if (reply.IsError("MOVED") || reply.IsError("ASK")) {
+          redirected.push_back(group.commands[c]);
+          redirected_at.push_back(c);
+        }
+        replies.push_back(std::move(reply));
+      }
+      if (redirected.empty()) continue;
+      // Only the redirected commands ran nowhere yet: send those on.
+      auto again = Pipeline(group.key, redirected);
+      if (!again) return std::unexpected(std::move(again.error()));
+      for (std::size_t r = 0; r < redirected_at.size(); ++r) {
+        replies[redirected_at[r]] = std::move((*again)[r]);
+      }
+    }
+  }
+  return out;
 }
 
 core::Result<std::vector<Reply>> RedisClient::Pipeline(std::string_view key,

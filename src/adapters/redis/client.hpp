@@ -49,6 +49,17 @@ class RedisClient {
   // the importing node, the others stay answered by the old one.
   core::Result<std::vector<Reply>> Pipeline(std::string_view key, std::span<const Args> commands);
 
+  // Commands whose keys all hash to key's slot (for PipelineGroups).
+  struct CommandGroup {
+    std::string_view key;
+    std::span<const Args> commands;
+  };
+  // Runs many groups in one round trip per node (all the groups whose slots it holds), returning
+  // each group's replies in order; commands answered with a redirection are sent on through
+  // Pipeline. Not atomic: when it fails (unavailable), some of the commands may have run.
+  core::Result<std::vector<std::vector<Reply>>> PipelineGroups(
+      std::span<const CommandGroup> groups);
+
   // Runs a command that any node can answer (PUBLISH, which a cluster forwards to every node;
   // PING) on the node that answered last time, trying a second node when it fails.
   core::Result<Reply> CommandOnAnyNode(Args args);

@@ -103,11 +103,34 @@ Result<void> RedisRealtimeCounters::Add(const std::vector<core::ClickDelta>& del
       }
       by_code[delta.code].push_back(&delta);
     }
+    // One round trip per node for up to kCodesPerRound codes (a window may hold many
+    // thousands), not one per code.
+    constexpr std::size_t kCodesPerRound = 500;
+    std::deque<Commands> commands;  // stable: the views point into them
+    std::vector<std::string> bases;
+    std::vector<std::vector<Args>> views;
+    auto flush = [&]() -> Result<void> {
+      if (views.empty()) return {};
+      std::vector<RedisClient::CommandGroup> groups;
+      groups.reserve(views.size());
+      for (std::size_t i = 0; i < views.size(); ++i) groups.push_back({bases[i], views[i]});
+      auto replies = client_.PipelineGroups(groups);
+      if (!replies) return std::unexpected(std::move(replies.error()));
+      for (const auto& group : *replies) {
+        for (const Reply& reply : group) {
+          if (reply.IsError()) return std::unexpected(Unexpected(reply, "add"));
+        }
+      }
+      commands.clear();
+      bases.clear();
+      views.clear();
+      return {};
+    };
     for (const auto& [code, code_deltas] : by_code) {
       const std::string base = KeyBase(code);
       std::int64_t clicks = 0;
       std::map<std::int64_t, std::int64_t> minutes;  // human clicks by epoch minute
-      Commands commands;
+      Commands& code_commands = commands.emplace_back();
       for (const core::ClickDelta* delta : code_deltas) {
         clicks += delta->clicks;
         for (const core::BucketCount& m : delta->minutes) {
@@ -115,24 +138,27 @@ Result<void> RedisRealtimeCounters::Add(const std::vector<core::ClickDelta>& del
         }
         if (!delta->visitors.empty()) {
           const std::string key = base + "uv:" + core::FormatDate(delta->date);
-          commands.Add({"PFADD", key}, delta->visitors);
-          commands.Add({"EXPIRE", key, kVisitorsTtlSeconds});
+          code_commands.Add({"PFADD", key}, delta->visitors);
+          code_commands.Add({"EXPIRE", key, kVisitorsTtlSeconds});
         }
       }
-      if (clicks != 0) commands.Add({"INCRBY", base + "clicks", std::to_string(clicks)});
+      if (clicks != 0) code_commands.Add({"INCRBY", base + "clicks", std::to_string(clicks)});
       for (const auto& [minute, n] : minutes) {
         const std::string key = base + "m:" + std::to_string(minute);
-        commands.Add({"INCRBY", key, std::to_string(n)});
-        commands.Add({"EXPIRE", key, kMinuteTtlSeconds});
+        code_commands.Add({"INCRBY", key, std::to_string(n)});
+        code_commands.Add({"EXPIRE", key, kMinuteTtlSeconds});
       }
-      if (commands.empty()) continue;
-      const std::vector<Args> view = commands.View();
-      auto replies = client_.Pipeline(base, view);
-      if (!replies) return std::unexpected(std::move(replies.error()));
-      for (const Reply& reply : *replies) {
-        if (reply.IsError()) return std::unexpected(Unexpected(reply, "add"));
+      if (code_commands.empty()) {
+        commands.pop_back();
+        continue;
+      }
+      bases.push_back(base);
+      views.push_back(code_commands.View());
+      if (views.size() == kCodesPerRound) {
+        if (auto done = flush(); !done) return done;
       }
     }
+    if (auto done = flush(); !done) return done;
     return {};
   });
 }

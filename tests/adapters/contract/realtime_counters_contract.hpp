@@ -183,9 +183,25 @@ TYPED_TEST_P(RealtimeCountersContract, CodesAreIndependent) {
   EXPECT_EQ(this->Read("a", this->now_), (ports::RealtimeStats{}));
 }
 
+// A worker's window holds thousands of codes (on a cluster: spread over every node).
+TYPED_TEST_P(RealtimeCountersContract, AWindowOfManyCodesIsCountedWhole) {
+  std::vector<core::ClickDelta> deltas;
+  for (int i = 0; i < 1'234; ++i) {
+    deltas.push_back(InMinute("many" + std::to_string(i), this->minute_, 1 + i % 7,
+                              Visitors(static_cast<std::uint64_t>(i), 2)));
+  }
+  this->Add(deltas);
+  for (int i = 0; i < 1'234; i += 97) {
+    const ports::RealtimeStats stats = this->Read("many" + std::to_string(i), this->now_);
+    EXPECT_EQ(stats.clicks, 1 + i % 7) << i;
+    EXPECT_EQ(stats.clicks_last_hour, 1 + i % 7) << i;
+    EXPECT_EQ(stats.visitors_today, 2) << i;
+  }
+}
+
 REGISTER_TYPED_TEST_SUITE_P(RealtimeCountersContract, TotalsAddUpAcrossAddCalls,
                             TheLastHourIsTheSixtyMinutesBeforeNow, AVisitorCountsOnceADay,
                             ManyVisitorsAreEstimatedWithinTwoPercent, BotClicksAreNotCounted,
-                            CodesAreIndependent);
+                            CodesAreIndependent, AWindowOfManyCodesIsCountedWhole);
 
 }  // namespace kurz::testing

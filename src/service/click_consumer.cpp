@@ -161,6 +161,10 @@ void ClickConsumer::Take(const ports::StreamMessage& message) {
 }
 
 core::Result<void> ClickConsumer::FindDuplicates(std::vector<bool>& duplicate) {
+  const bool any_replayed =
+      std::any_of(window_.begin(), window_.begin() + static_cast<std::ptrdiff_t>(window_size_),
+                  [](const Pending& p) { return p.replayed; });
+  if (!any_replayed) return {};  // the normal case: nothing can be a copy
   // A copy earlier in the window: the same id at a smaller offset of the same partition (one
   // code's events share a partition).
   std::unordered_map<std::string_view, std::size_t> first;

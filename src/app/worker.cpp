@@ -136,6 +136,18 @@ class WorkerHandler final : public http::Handler {
     metric("kurz_worker_realtime_errors_total", "counter",
            "Real-time counter updates that failed (not retried).",
            static_cast<double>(c.realtime_errors));
+    out +=
+        "# HELP kurz_worker_store_seconds_total Time spent storing windows, by stage.\n"
+        "# TYPE kurz_worker_store_seconds_total counter\n";
+    const std::pair<const char*, double> stages[] = {{"enrich", c.enrich_seconds},
+                                                     {"raw", c.raw_seconds},
+                                                     {"counts", c.counts_seconds},
+                                                     {"realtime", c.realtime_seconds}};
+    for (const auto& [stage, seconds] : stages) {
+      out += "kurz_worker_store_seconds_total{stage=\"";
+      out += stage;
+      out += "\"} " + std::to_string(seconds) + "\n";
+    }
     metric("kurz_worker_lag_messages", "gauge",
            "Messages in this worker's partitions not stored yet (high watermark minus stored "
            "position).",

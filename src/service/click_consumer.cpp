@@ -117,12 +117,14 @@ void ClickConsumer::Resync() {
 void ClickConsumer::DropWindow() {
   if (prepared_) {
     prepared_ = false;
-    raw_inserted_ = false;
     batch_ = {};
   } else {
     (void)aggregator_.Take();
   }
-  window_size_ = 0;
+  chunk_size_ = 0;
+  chunk_enriched_ = false;
+  rows_.clear();
+  window_clicks_ = 0;
   for (auto& [partition, cursor] : cursors_) {
     if (!cursor.open) continue;
     cursor.open = false;
@@ -131,17 +133,22 @@ void ClickConsumer::DropWindow() {
   window_start_ = std::chrono::steady_clock::now();
 }
 
+bool ClickConsumer::WindowOpen() const {
+  return std::any_of(cursors_.begin(), cursors_.end(), [](const auto& c) { return c.second.open; });
+}
+
 void ClickConsumer::Take(const ports::StreamMessage& message) {
   Cursor& cursor = cursors_[message.partition];
   if (cursor.known && message.offset < cursor.next) return;  // read before a seek
   if (!cursor.open) {
+    if (!WindowOpen()) window_start_ = std::chrono::steady_clock::now();
     cursor.from = cursor.known ? cursor.next : message.offset;
     cursor.open = true;
   }
   cursor.next = message.offset + 1;
   cursor.known = true;
-  if (window_size_ == window_.size()) window_.emplace_back();
-  Pending& slot = window_[window_size_];
+  if (chunk_size_ == chunk_.size()) chunk_.emplace_back();
+  Pending& slot = chunk_[chunk_size_];
   core::Result<void> decoded = analytics::DecodeClickMessage(message.payload, slot.message);
   std::lock_guard lock(counters_mutex_);
   ++counters_.consumed;
@@ -157,21 +164,21 @@ void ClickConsumer::Take(const ports::StreamMessage& message) {
   slot.partition = message.partition;
   slot.offset = message.offset;
   slot.replayed = message.replayed;
-  ++window_size_;
+  ++chunk_size_;
 }
 
 core::Result<void> ClickConsumer::FindDuplicates(std::vector<bool>& duplicate) {
-  const bool any_replayed =
-      std::any_of(window_.begin(), window_.begin() + static_cast<std::ptrdiff_t>(window_size_),
-                  [](const Pending& p) { return p.replayed; });
-  if (!any_replayed) return {};  // the normal case: nothing can be a copy
-  // A copy earlier in the window: the same id at a smaller offset of the same partition (one
+  const auto end = chunk_.begin() + static_cast<std::ptrdiff_t>(chunk_size_);
+  if (std::none_of(chunk_.begin(), end, [](const Pending& p) { return p.replayed; })) {
+    return {};  // the normal case: nothing can be a copy
+  }
+  // A copy earlier in the chunk: the same id at a smaller offset of the same partition (one
   // code's events share a partition).
   std::unordered_map<std::string_view, std::size_t> first;
   std::vector<std::string> codes;
   std::vector<std::string> ids;
-  for (std::size_t i = 0; i < window_size_; ++i) {
-    const Pending& p = window_[i];
+  for (std::size_t i = 0; i < chunk_size_; ++i) {
+    const Pending& p = chunk_[i];
     auto [it, inserted] = first.emplace(p.message.id, i);
     if (!inserted && p.replayed) {
       duplicate[i] = true;
@@ -187,12 +194,12 @@ core::Result<void> ClickConsumer::FindDuplicates(std::vector<bool>& duplicate) {
   codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
   core::Result<std::vector<ports::StoredEvent>> stored = raw_.Find(codes, ids);
   if (!stored) return std::unexpected(std::move(stored.error()));
-  // Stored before: a copy at another place than this message's own (a window stored, then
-  // re-read after a crash, finds its own rows — those do not count).
+  // Stored before: a copy at another place than this message's own (a chunk stored, then
+  // re-read after a crash or a dropped window, finds its own rows — those do not count).
   std::unordered_map<std::string_view, std::vector<const ports::StoredEvent*>> copies;
   for (const ports::StoredEvent& e : *stored) copies[e.event_id].push_back(&e);
-  for (std::size_t i = 0; i < window_size_; ++i) {
-    const Pending& p = window_[i];
+  for (std::size_t i = 0; i < chunk_size_; ++i) {
+    const Pending& p = chunk_[i];
     if (!p.replayed || duplicate[i]) continue;
     auto it = copies.find(p.message.id);
     if (it == copies.end()) continue;
@@ -206,7 +213,77 @@ core::Result<void> ClickConsumer::FindDuplicates(std::vector<bool>& duplicate) {
   return {};
 }
 
-bool ClickConsumer::Flush() {
+namespace {
+using SteadyClock = std::chrono::steady_clock;
+double SecondsSince(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+}  // namespace
+
+bool ClickConsumer::StoreChunk() {
+  auto failed = [this](const core::Error& error, const char* what) {
+    std::lock_guard lock(counters_mutex_);
+    if (counters_.store_errors++ % 100 == 0) {
+      std::fprintf(stderr, "kurz worker: %s failed (retrying): %s\n", what, error.detail.c_str());
+    }
+    healthy_.store(false, std::memory_order_relaxed);
+    return false;
+  };
+  if (!chunk_enriched_) {
+    const auto start = SteadyClock::now();
+    std::vector<bool> duplicate(chunk_size_, false);
+    if (core::Result<void> found = FindDuplicates(duplicate); !found) {
+      return failed(found.error(), "looking up replayed events");
+    }
+    rows_.clear();
+    chunk_duplicates_ = 0;
+    for (std::size_t i = 0; i < chunk_size_; ++i) {
+      if (duplicate[i]) {
+        ++chunk_duplicates_;
+        continue;
+      }
+      Pending& p = chunk_[i];
+      const analytics::Aggregator::Enrichment& e = aggregator_.Add(p.message);
+      ports::RawClick& row = rows_.emplace_back();
+      row.event_id = p.message.id;
+      row.at = p.message.at;
+      row.code = p.message.code;
+      row.visitor = p.message.visitor;
+      row.bot = e.bot;
+      row.country = p.message.country;
+      row.city = p.message.city;
+      row.referrer = e.referrer;
+      row.device = e.agent.device;
+      row.browser = e.agent.browser;
+      row.os = e.agent.os;
+      row.user_agent = p.message.user_agent;
+      row.accept_language = p.message.accept_language;
+      row.partition = p.partition;
+      row.offset = p.offset;
+    }
+    chunk_enriched_ = true;
+    std::lock_guard lock(counters_mutex_);
+    counters_.enrich_seconds += SecondsSince(start);
+  }
+  const auto start = SteadyClock::now();
+  core::Result<void> inserted = raw_.Insert(rows_);
+  {
+    std::lock_guard lock(counters_mutex_);
+    counters_.raw_seconds += SecondsSince(start);
+  }
+  if (!inserted) return failed(inserted.error(), "inserting raw clicks");
+  window_clicks_ += rows_.size();
+  {
+    std::lock_guard lock(counters_mutex_);
+    counters_.duplicates += chunk_duplicates_;
+  }
+  chunk_size_ = 0;
+  chunk_enriched_ = false;
+  rows_.clear();
+  return true;
+}
+
+bool ClickConsumer::StoreWindow() {
   auto failed = [this](const core::Error& error, const char* what) {
     std::lock_guard lock(counters_mutex_);
     if (counters_.store_errors++ % 100 == 0) {
@@ -216,35 +293,6 @@ bool ClickConsumer::Flush() {
     return false;
   };
   if (!prepared_) {
-    std::vector<bool> duplicate(window_size_, false);
-    if (core::Result<void> found = FindDuplicates(duplicate); !found) {
-      return failed(found.error(), "looking up replayed events");
-    }
-    rows_.clear();
-    std::uint64_t duplicates = 0;
-    for (std::size_t i = 0; i < window_size_; ++i) {
-      if (duplicate[i]) {
-        ++duplicates;
-        continue;
-      }
-      const Pending& p = window_[i];
-      const analytics::Aggregator::Enrichment& e = aggregator_.Add(p.message);
-      rows_.push_back(ports::RawClick{.event_id = p.message.id,
-                                      .at = p.message.at,
-                                      .code = p.message.code,
-                                      .visitor = p.message.visitor,
-                                      .bot = e.bot,
-                                      .country = p.message.country,
-                                      .city = p.message.city,
-                                      .referrer = e.referrer,
-                                      .device = e.agent.device,
-                                      .browser = e.agent.browser,
-                                      .os = e.agent.os,
-                                      .user_agent = p.message.user_agent,
-                                      .accept_language = p.message.accept_language,
-                                      .partition = p.partition,
-                                      .offset = p.offset});
-    }
     batch_ = {};
     batch_.id = options_.batch_prefix + "-" + std::to_string(++batch_seq_);
     batch_.deltas = aggregator_.Take();
@@ -253,18 +301,15 @@ bool ClickConsumer::Flush() {
       batch_.positions.push_back(
           core::PositionMove{options_.stream, partition, cursor.from, cursor.next});
     }
-    batch_clicks_ = rows_.size();
+    batch_clicks_ = window_clicks_;
     prepared_ = true;
-    std::lock_guard lock(counters_mutex_);
-    counters_.duplicates += duplicates;
   }
-  if (!raw_inserted_) {
-    if (core::Result<void> inserted = raw_.Insert(rows_); !inserted) {
-      return failed(inserted.error(), "inserting raw clicks");
-    }
-    raw_inserted_ = true;
-  }
+  const auto apply_start = SteadyClock::now();
   core::Result<bool> applied = log_.Apply(batch_);
+  {
+    std::lock_guard lock(counters_mutex_);
+    counters_.counts_seconds += SecondsSince(apply_start);
+  }
   if (!applied) {
     if (applied.error().code == core::ErrorCode::kConflict) {
       std::fprintf(stderr, "kurz worker: window dropped: %s\n", applied.error().detail.c_str());
@@ -278,7 +323,7 @@ bool ClickConsumer::Flush() {
     }
     if (applied.error().code == core::ErrorCode::kInvalidArgument) {
       // The counts cannot be stored as they are (never seen: messages are validated when read);
-      // move the positions on rather than stop the partition for good.
+      // move the positions on rather than stop the partitions for good.
       std::fprintf(stderr, "kurz worker: %llu clicks refused by the store: %s\n",
                    static_cast<unsigned long long>(batch_clicks_), applied.error().detail.c_str());
       batch_.deltas.clear();
@@ -299,21 +344,24 @@ bool ClickConsumer::Flush() {
   // Not retried: a failed update may have been applied in part (the counters are approximate;
   // PostgreSQL has the exact counts).
   std::uint64_t realtime_errors = 0;
-  if (realtime_ != nullptr && !batch_.deltas.empty() && !realtime_->Add(batch_.deltas)) {
-    ++realtime_errors;
+  double realtime_seconds = 0;
+  if (realtime_ != nullptr && !batch_.deltas.empty()) {
+    const auto start = SteadyClock::now();
+    if (!realtime_->Add(batch_.deltas)) ++realtime_errors;
+    realtime_seconds = SecondsSince(start);
   }
   {
     std::lock_guard lock(counters_mutex_);
     counters_.stored += batch_clicks_;
     ++counters_.windows;
     counters_.realtime_errors += realtime_errors;
+    counters_.realtime_seconds += realtime_seconds;
   }
   healthy_.store(true, std::memory_order_relaxed);
   prepared_ = false;
-  raw_inserted_ = false;
   batch_ = {};
-  window_size_ = 0;
-  window_start_ = std::chrono::steady_clock::now();
+  window_clicks_ = 0;
+  window_start_ = SteadyClock::now();
   return true;
 }
 
@@ -333,40 +381,59 @@ void ClickConsumer::UpdateLag() {
 
 void ClickConsumer::Run() {
   auto retry_delay = std::chrono::milliseconds(50);
+  auto backoff = [&] {
+    std::this_thread::sleep_for(retry_delay);
+    retry_delay = std::min(retry_delay * 2, kMaxRetryDelay);
+  };
   for (;;) {
     const bool stopping = stopping_.load(std::memory_order_relaxed);
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = SteadyClock::now();
     if (resync_) Resync();
-    const bool open =
-        std::any_of(cursors_.begin(), cursors_.end(), [](const auto& c) { return c.second.open; });
-    const bool due = open && (stopping || prepared_ || window_size_ >= options_.max_window ||
-                              now - window_start_ >= options_.flush_interval);
-    if (due) {
-      if (Flush()) {
+    const bool open = WindowOpen();
+    const auto age = now - window_start_;
+    const std::size_t keys = aggregator_.keys();
+    const bool window_due =
+        open && (stopping || prepared_ || age >= options_.max_flush_interval ||
+                 (age >= options_.flush_interval && keys <= options_.small_window) ||
+                 keys >= options_.max_window_keys);
+    const bool stuck = stopping && now >= stop_deadline_;
+    if (chunk_size_ > 0 && (chunk_size_ >= options_.chunk || window_due) && !prepared_) {
+      if (StoreChunk()) {
         retry_delay = std::chrono::milliseconds(50);
-      } else if (stopping && now >= stop_deadline_) {
-        std::fprintf(stderr,
-                     "kurz worker: stopping with %zu messages not stored (they will be read "
-                     "again)\n",
-                     window_size_);
-        return;
-      } else if (!resync_) {
-        std::this_thread::sleep_for(retry_delay);
-        retry_delay = std::min(retry_delay * 2, kMaxRetryDelay);
+        continue;
+      }
+      if (!stuck) {
+        backoff();
+        continue;
+      }
+    } else if (window_due && chunk_size_ == 0) {
+      if (StoreWindow()) {
+        retry_delay = std::chrono::milliseconds(50);
+        continue;
+      }
+      if (!stuck && !resync_) {
+        backoff();
         continue;
       }
     }
-    if (stopping && !prepared_) return;
-    if (!prepared_) {
+    if (stuck && (open || chunk_size_ > 0)) {
+      std::fprintf(stderr,
+                   "kurz worker: stopping with a window not stored (it will be read again)\n");
+      return;
+    }
+    if (stopping && !WindowOpen()) return;
+    if (!prepared_ && !stopping) {
       polled_.clear();
-      const std::size_t room = std::min(kPollBatch, options_.max_window - window_size_);
-      core::Result<std::size_t> got = source_.Poll(polled_, room, kPollWait);
+      const std::size_t room =
+          std::min(kPollBatch, options_.chunk - std::min(options_.chunk, chunk_size_));
+      core::Result<std::size_t> got =
+          source_.Poll(polled_, std::max<std::size_t>(room, 1), kPollWait);
       if (!got) {
         std::fprintf(stderr, "kurz worker: poll failed: %s\n", got.error().detail.c_str());
         std::this_thread::sleep_for(kPollWait);
       } else {
         for (const ports::StreamMessage& m : polled_) Take(m);
-        if (!cursors_.empty() && !healthy_.load() && !prepared_) {
+        if (!cursors_.empty() && !healthy_.load() && !prepared_ && chunk_size_ == 0) {
           healthy_.store(true, std::memory_order_relaxed);
         }
       }

@@ -19,20 +19,23 @@
 
 namespace kurz::service {
 
-// The loop of `kurz worker`: one member of the consumer group reading click-events. It runs
-// the analytics pipeline (analytics::Aggregator) over a window of messages, then stores the
-// window in this order:
-//   1. raw enriched clicks → RawClickStore (ClickHouse; re-inserting a window is harmless: rows
-//      are identified by event id);
-//   2. counts → ClickLog (PostgreSQL daily_stats …) in one transaction that also moves the
+// The loop of `kurz worker`: one member of the consumer group reading click-events. Messages
+// are read in chunks; each chunk is enriched and aggregated (analytics::Aggregator) into the
+// open window, and its raw enriched clicks are inserted into the RawClickStore (ClickHouse) at
+// once — re-inserting rows is harmless there (rows are identified by event id), so a chunk may
+// be stored again after a crash. When the window is due its counts are stored:
+//   1. counts → ClickLog (PostgreSQL daily_stats …) in one transaction that also moves the
 //      stored stream positions from where the window started to where it ended — the position
 //      check makes counting exactly-once however partitions move between workers: a worker
 //      that lost a partition cannot store it again (conflict), and a new owner starts where the
 //      last stored window ended;
-//   3. the group's committed offsets (for lag tools; the stored positions are the truth);
-//   4. real-time counters → RealtimeCounters (Redis), best effort.
+//   2. the group's committed offsets (for lag tools; the stored positions are the truth);
+//   3. real-time counters → RealtimeCounters (Redis), best effort.
+// A window is due after flush_interval when it is small (up to small_window codes and days);
+// a big one — traffic spread over many links — grows up to max_flush_interval, so that each
+// stored row carries more clicks and the database keeps up, as the embedded drain does.
 // Messages replayed from a producer's spool may have been delivered before: their event ids are
-// looked up in the raw store (and in the window) and a copy stored at an earlier offset makes
+// looked up in the raw store (and in the chunk) and a copy stored at an earlier offset makes
 // them duplicates, skipped. A message that is not a valid click-events message is counted as
 // malformed and skipped.
 class ClickConsumer {
@@ -41,7 +44,10 @@ class ClickConsumer {
     std::string stream;        // "<group>/<topic>": the name positions are stored under
     std::string batch_prefix;  // unique per process: batch ids are "<prefix>-<n>"
     std::chrono::milliseconds flush_interval{1000};
-    std::size_t max_window = 100'000;  // messages per window
+    std::chrono::milliseconds max_flush_interval{10'000};
+    std::size_t small_window = 5'000;       // (code, day) pairs
+    std::size_t max_window_keys = 500'000;  // (code, day) pairs held before storing
+    std::size_t chunk = 20'000;             // messages enriched and inserted raw together
   };
 
   struct Counters {
@@ -53,6 +59,11 @@ class ClickConsumer {
     std::uint64_t store_errors = 0;  // failed store attempts (retried)
     std::uint64_t conflicts = 0;     // windows dropped: another worker had moved a partition on
     std::uint64_t realtime_errors = 0;
+    // Time spent per stage of storing windows (retries included), for finding the slow store.
+    double enrich_seconds = 0;    // duplicate checks, enrichment, aggregation
+    double raw_seconds = 0;       // RawClickStore::Insert
+    double counts_seconds = 0;    // ClickLog::Apply
+    double realtime_seconds = 0;  // RealtimeCounters::Add
     std::int64_t lag = 0;         // messages in assigned partitions not yet stored
     std::int64_t partitions = 0;  // assigned now
   };
@@ -91,9 +102,14 @@ class ClickConsumer {
 
   void Run();
   void Take(const ports::StreamMessage& message);
-  // Stores the window; false when it could not (and was kept, or dropped on a conflict).
-  bool Flush();
-  // Marks replayed messages whose event id is stored (or earlier in the window) as duplicates.
+  // Enriches and aggregates the chunk and inserts its raw clicks; false when the insert (or the
+  // duplicate check) failed: the chunk is kept and tried again.
+  bool StoreChunk();
+  // Stores the window's counts and positions; false when it could not (and was kept, or
+  // dropped on a conflict).
+  bool StoreWindow();
+  bool WindowOpen() const;
+  // Marks replayed messages whose event id is stored (or earlier in the chunk) as duplicates.
   core::Result<void> FindDuplicates(std::vector<bool>& duplicate);
   void DropWindow();
   // Re-reads the stored positions and continues each assigned partition there.
@@ -109,14 +125,16 @@ class ClickConsumer {
   Options options_;
 
   std::map<std::int32_t, Cursor> cursors_;  // assigned partitions
-  std::vector<Pending> window_;             // slots reused across windows
-  std::size_t window_size_ = 0;
+  std::vector<Pending> chunk_;              // slots reused across chunks
+  std::size_t chunk_size_ = 0;
+  bool chunk_enriched_ = false;  // rows_ hold the chunk's rows, already aggregated
+  std::vector<ports::RawClick> rows_;
+  std::uint64_t chunk_duplicates_ = 0;
+  std::uint64_t window_clicks_ = 0;  // clicks aggregated into the open window
   std::chrono::steady_clock::time_point window_start_{};
   std::vector<ports::StreamMessage> polled_;
   // The window made ready to store (kept across retries so a retry stores the same thing).
   bool prepared_ = false;
-  bool raw_inserted_ = false;
-  std::vector<ports::RawClick> rows_;
   core::ClickBatch batch_;
   std::uint64_t batch_clicks_ = 0;
   bool resync_ = false;

@@ -323,6 +323,36 @@ TEST_F(ClickConsumerTest, ARebalanceForgetsTheOpenWindowAndResumesAtTheStoredPos
   consumer.Stop();
 }
 
+// Raw clicks go out chunk by chunk; the counts of a window spread over many codes wait (up to
+// max_flush_interval) so that each stored row carries more clicks.
+TEST_F(ClickConsumerTest, RawChunksAreInsertedAtOnceAndABigWindowWaitsForMore) {
+  ClickConsumer::Options o = Fast();
+  o.chunk = 4;
+  o.small_window = 3;
+  o.max_flush_interval = std::chrono::milliseconds(1500);
+  for (int i = 0; i < 10; ++i) source_.Append(i % 3, Payload(i, "code" + std::to_string(i)));
+  const auto start = std::chrono::steady_clock::now();
+  ClickConsumer consumer(source_, log_, raw_, nullptr, aggregator_, o);
+  ASSERT_TRUE(consumer.Start());
+  // Two full chunks of four (partition 0: codes 0 3 6 9, then 1 4 7 2) are in the raw store at
+  // once; the last two messages wait in the chunk until the window is stored.
+  ASSERT_TRUE(WaitUntil([&] { return raw_.store.Count("code2", kT0, kT0 + 100) == 1; }));
+  for (int i : {0, 3, 6, 9, 1, 4, 7}) {
+    EXPECT_EQ(raw_.store.Count("code" + std::to_string(i), kT0, kT0 + 100), 1) << i;
+  }
+  if (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1000)) {
+    EXPECT_EQ(Clicks("code0"), 0);  // 10 codes > small_window: the window is held
+  }
+  ASSERT_TRUE(WaitUntil([&] { return consumer.counters().stored == 10; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1400));
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(Clicks("code" + std::to_string(i)), 1) << i;
+    EXPECT_EQ(raw_.store.Count("code" + std::to_string(i), kT0, kT0 + 100), 1) << i;
+  }
+  EXPECT_EQ(consumer.counters().windows, 1u);
+  consumer.Stop();
+}
+
 TEST_F(ClickConsumerTest, StopStoresTheOpenWindow) {
   ClickConsumer::Options slow = Fast();
   slow.flush_interval = std::chrono::milliseconds(60'000);

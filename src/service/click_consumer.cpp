@@ -115,11 +115,12 @@ void ClickConsumer::Resync() {
 }
 
 void ClickConsumer::DropWindow() {
-  if (prepared_) {
+  (void)aggregator_.Take();
+  if (inflight_.valid()) {
+    abandon_inflight_ = true;  // the store thread owns batch_ until it is done
+  } else if (prepared_) {
     prepared_ = false;
     batch_ = {};
-  } else {
-    (void)aggregator_.Take();
   }
   chunk_size_ = 0;
   chunk_enriched_ = false;
@@ -283,86 +284,100 @@ bool ClickConsumer::StoreChunk() {
   return true;
 }
 
-bool ClickConsumer::StoreWindow() {
-  auto failed = [this](const core::Error& error, const char* what) {
-    std::lock_guard lock(counters_mutex_);
-    if (counters_.store_errors++ % 100 == 0) {
-      std::fprintf(stderr, "kurz worker: %s failed (retrying): %s\n", what, error.detail.c_str());
-    }
-    healthy_.store(false, std::memory_order_relaxed);
-    return false;
-  };
-  if (!prepared_) {
-    batch_ = {};
-    batch_.id = options_.batch_prefix + "-" + std::to_string(++batch_seq_);
-    batch_.deltas = aggregator_.Take();
-    for (const auto& [partition, cursor] : cursors_) {
-      if (!cursor.open) continue;
-      batch_.positions.push_back(
-          core::PositionMove{options_.stream, partition, cursor.from, cursor.next});
-    }
-    batch_clicks_ = window_clicks_;
-    prepared_ = true;
-  }
-  const auto apply_start = SteadyClock::now();
-  core::Result<bool> applied = log_.Apply(batch_);
-  {
-    std::lock_guard lock(counters_mutex_);
-    counters_.counts_seconds += SecondsSince(apply_start);
-  }
-  if (!applied) {
-    if (applied.error().code == core::ErrorCode::kConflict) {
-      std::fprintf(stderr, "kurz worker: window dropped: %s\n", applied.error().detail.c_str());
-      {
-        std::lock_guard lock(counters_mutex_);
-        ++counters_.conflicts;
-      }
-      DropWindow();
-      resync_ = true;
-      return false;
-    }
-    if (applied.error().code == core::ErrorCode::kInvalidArgument) {
-      // The counts cannot be stored as they are (never seen: messages are validated when read);
-      // move the positions on rather than stop the partitions for good.
-      std::fprintf(stderr, "kurz worker: %llu clicks refused by the store: %s\n",
-                   static_cast<unsigned long long>(batch_clicks_), applied.error().detail.c_str());
-      batch_.deltas.clear();
-      batch_clicks_ = 0;
-    }
-    return failed(applied.error(), "storing counts");
-  }
-  std::vector<core::StreamPosition> next;
+void ClickConsumer::PrepareWindow() {
+  batch_ = {};
+  batch_.id = options_.batch_prefix + "-" + std::to_string(++batch_seq_);
+  batch_.deltas = aggregator_.Take();
+  batch_next_.clear();
   for (auto& [partition, cursor] : cursors_) {
     if (!cursor.open) continue;
-    cursor.open = false;
-    next.push_back(core::StreamPosition{partition, cursor.next});
+    batch_.positions.push_back(
+        core::PositionMove{options_.stream, partition, cursor.from, cursor.next});
+    batch_next_.push_back(core::StreamPosition{partition, cursor.next});
+    cursor.open = false;  // the next window starts at cursor.next
   }
-  if (core::Result<void> committed = source_.Commit(next); !committed) {
-    std::fprintf(stderr, "kurz worker: committing offsets failed: %s\n",
-                 committed.error().detail.c_str());
-  }
-  // Not retried: a failed update may have been applied in part (the counters are approximate;
-  // PostgreSQL has the exact counts).
-  std::uint64_t realtime_errors = 0;
-  double realtime_seconds = 0;
-  if (realtime_ != nullptr && !batch_.deltas.empty()) {
+  batch_clicks_ = window_clicks_;
+  window_clicks_ = 0;
+  window_start_ = SteadyClock::now();
+  prepared_ = true;
+  abandon_inflight_ = false;
+}
+
+void ClickConsumer::LaunchStore() {
+  inflight_ = std::async(std::launch::async, [this] {
+    Stored stored;
     const auto start = SteadyClock::now();
-    if (!realtime_->Add(batch_.deltas)) ++realtime_errors;
-    realtime_seconds = SecondsSince(start);
+    stored.applied = log_.Apply(batch_);
+    stored.apply_seconds = SecondsSince(start);
+    // Not retried: a failed update may have been applied in part (the counters are
+    // approximate; PostgreSQL has the exact counts).
+    if (stored.applied && realtime_ != nullptr && !batch_.deltas.empty()) {
+      const auto realtime_start = SteadyClock::now();
+      stored.realtime_failed = !realtime_->Add(batch_.deltas);
+      stored.realtime_seconds = SecondsSince(realtime_start);
+    }
+    return stored;
+  });
+}
+
+void ClickConsumer::FinishStore(Stored stored) {
+  {
+    std::lock_guard lock(counters_mutex_);
+    counters_.counts_seconds += stored.apply_seconds;
+    counters_.realtime_seconds += stored.realtime_seconds;
+    if (stored.realtime_failed) ++counters_.realtime_errors;
+  }
+  const core::Result<bool>& applied = stored.applied;
+  if (applied) {
+    if (!abandon_inflight_) {
+      if (core::Result<void> committed = source_.Commit(batch_next_); !committed) {
+        std::fprintf(stderr, "kurz worker: committing offsets failed: %s\n",
+                     committed.error().detail.c_str());
+      }
+    }
+    {
+      std::lock_guard lock(counters_mutex_);
+      counters_.stored += batch_clicks_;
+      ++counters_.windows;
+    }
+    healthy_.store(true, std::memory_order_relaxed);
+    retry_delay_ = std::chrono::milliseconds(50);
+    prepared_ = false;
+    batch_ = {};
+    return;
+  }
+  if (abandon_inflight_ || applied.error().code == core::ErrorCode::kConflict) {
+    if (applied.error().code == core::ErrorCode::kConflict) {
+      std::fprintf(stderr, "kurz worker: window dropped: %s\n", applied.error().detail.c_str());
+      std::lock_guard lock(counters_mutex_);
+      ++counters_.conflicts;
+    }
+    prepared_ = false;
+    batch_ = {};
+    // The open window starts where the refused one ended: drop it too, and continue from the
+    // stored positions.
+    DropWindow();
+    resync_ = true;
+    return;
+  }
+  if (applied.error().code == core::ErrorCode::kInvalidArgument) {
+    // The counts cannot be stored as they are (never seen: messages are validated when read);
+    // move the positions on rather than stop the partitions for good.
+    std::fprintf(stderr, "kurz worker: %llu clicks refused by the store: %s\n",
+                 static_cast<unsigned long long>(batch_clicks_), applied.error().detail.c_str());
+    batch_.deltas.clear();
+    batch_clicks_ = 0;
   }
   {
     std::lock_guard lock(counters_mutex_);
-    counters_.stored += batch_clicks_;
-    ++counters_.windows;
-    counters_.realtime_errors += realtime_errors;
-    counters_.realtime_seconds += realtime_seconds;
+    if (counters_.store_errors++ % 100 == 0) {
+      std::fprintf(stderr, "kurz worker: storing counts failed (retrying): %s\n",
+                   applied.error().detail.c_str());
+    }
   }
-  healthy_.store(true, std::memory_order_relaxed);
-  prepared_ = false;
-  batch_ = {};
-  window_clicks_ = 0;
-  window_start_ = SteadyClock::now();
-  return true;
+  healthy_.store(false, std::memory_order_relaxed);
+  retry_at_ = SteadyClock::now() + retry_delay_;
+  retry_delay_ = std::min(retry_delay_ * 2, kMaxRetryDelay);
 }
 
 void ClickConsumer::UpdateLag() {
@@ -380,64 +395,73 @@ void ClickConsumer::UpdateLag() {
 }
 
 void ClickConsumer::Run() {
-  auto retry_delay = std::chrono::milliseconds(50);
-  auto backoff = [&] {
-    std::this_thread::sleep_for(retry_delay);
-    retry_delay = std::min(retry_delay * 2, kMaxRetryDelay);
-  };
+  auto chunk_delay = std::chrono::milliseconds(50);
   for (;;) {
     const bool stopping = stopping_.load(std::memory_order_relaxed);
-    const auto now = SteadyClock::now();
-    if (resync_) Resync();
-    const bool open = WindowOpen();
+    auto now = SteadyClock::now();
+    if (inflight_.valid() &&
+        inflight_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+      FinishStore(inflight_.get());
+    }
+    if (resync_ && !inflight_.valid()) Resync();
+    const bool stuck = stopping && now >= stop_deadline_;
+    if (stuck) {
+      if (inflight_.valid()) FinishStore(inflight_.get());
+      if (WindowOpen() || chunk_size_ > 0 || prepared_) {
+        std::fprintf(stderr,
+                     "kurz worker: stopping with a window not stored (it will be read again)\n");
+      }
+      return;
+    }
     const auto age = now - window_start_;
     const std::size_t keys = aggregator_.keys();
     const bool window_due =
-        open && (stopping || prepared_ || age >= options_.max_flush_interval ||
-                 (age >= options_.flush_interval && keys <= options_.small_window) ||
-                 keys >= options_.max_window_keys);
-    const bool stuck = stopping && now >= stop_deadline_;
-    if (chunk_size_ > 0 && (chunk_size_ >= options_.chunk || window_due) && !prepared_) {
+        WindowOpen() && (stopping || age >= options_.max_flush_interval ||
+                         (age >= options_.flush_interval && keys <= options_.small_window) ||
+                         keys >= options_.max_window_keys);
+    // Raw clicks first: a window is stored only once all its chunks are.
+    if (chunk_size_ > 0 && (chunk_size_ >= options_.chunk || (window_due && !prepared_))) {
       if (StoreChunk()) {
-        retry_delay = std::chrono::milliseconds(50);
+        chunk_delay = std::chrono::milliseconds(50);
         continue;
       }
-      if (!stuck) {
-        backoff();
-        continue;
-      }
-    } else if (window_due && chunk_size_ == 0) {
-      if (StoreWindow()) {
-        retry_delay = std::chrono::milliseconds(50);
-        continue;
-      }
-      if (!stuck && !resync_) {
-        backoff();
-        continue;
+      std::this_thread::sleep_for(chunk_delay);
+      chunk_delay = std::min(chunk_delay * 2, kMaxRetryDelay);
+      continue;
+    }
+    if (!inflight_.valid()) {
+      if (prepared_ && now >= retry_at_) {
+        LaunchStore();  // a retry of the same batch
+      } else if (!prepared_ && window_due && chunk_size_ == 0) {
+        PrepareWindow();
+        LaunchStore();
       }
     }
-    if (stuck && (open || chunk_size_ > 0)) {
-      std::fprintf(stderr,
-                   "kurz worker: stopping with a window not stored (it will be read again)\n");
-      return;
+    if (stopping) {
+      if (!inflight_.valid() && !prepared_ && !WindowOpen() && chunk_size_ == 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      continue;
     }
-    if (stopping && !WindowOpen()) return;
-    if (!prepared_ && !stopping) {
+    // Read on while the last window is stored, up to a window's worth of codes.
+    if (keys < options_.max_window_keys && !resync_) {
       polled_.clear();
-      const std::size_t room =
-          std::min(kPollBatch, options_.chunk - std::min(options_.chunk, chunk_size_));
-      core::Result<std::size_t> got =
-          source_.Poll(polled_, std::max<std::size_t>(room, 1), kPollWait);
+      const std::size_t room = std::min(kPollBatch, options_.chunk - chunk_size_);
+      core::Result<std::size_t> got = source_.Poll(polled_, room, kPollWait);
       if (!got) {
         std::fprintf(stderr, "kurz worker: poll failed: %s\n", got.error().detail.c_str());
         std::this_thread::sleep_for(kPollWait);
       } else {
         for (const ports::StreamMessage& m : polled_) Take(m);
-        if (!cursors_.empty() && !healthy_.load() && !prepared_ && chunk_size_ == 0) {
+        if (!cursors_.empty() && !prepared_ && chunk_size_ == 0 && !healthy_.load()) {
           healthy_.store(true, std::memory_order_relaxed);
         }
       }
+    } else if (inflight_.valid()) {
+      inflight_.wait_for(std::chrono::milliseconds(10));
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    now = SteadyClock::now();
     if (now >= next_lag_) {
       UpdateLag();
       next_lag_ = now + kLagInterval;

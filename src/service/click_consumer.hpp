@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -105,9 +106,22 @@ class ClickConsumer {
   // Enriches and aggregates the chunk and inserts its raw clicks; false when the insert (or the
   // duplicate check) failed: the chunk is kept and tried again.
   bool StoreChunk();
-  // Stores the window's counts and positions; false when it could not (and was kept, or
-  // dropped on a conflict).
-  bool StoreWindow();
+  // What storing a window's counts (on the store thread) came to.
+  struct Stored {
+    core::Result<bool> applied = false;
+    double apply_seconds = 0;
+    bool realtime_failed = false;
+    double realtime_seconds = 0;
+  };
+  // Takes the window's counts and positions as batch_ and closes the window (the next one
+  // starts where it ends).
+  void PrepareWindow();
+  // Stores batch_ on a thread of its own while this one reads on (at most one at a time, in
+  // order: the next window's positions start where this one's end).
+  void LaunchStore();
+  // Handles a finished store: counts, commit; on a conflict the open window is dropped too (it
+  // starts where the refused one ended); other failures are retried.
+  void FinishStore(Stored stored);
   bool WindowOpen() const;
   // Marks replayed messages whose event id is stored (or earlier in the chunk) as duplicates.
   core::Result<void> FindDuplicates(std::vector<bool>& duplicate);
@@ -133,10 +147,16 @@ class ClickConsumer {
   std::uint64_t window_clicks_ = 0;  // clicks aggregated into the open window
   std::chrono::steady_clock::time_point window_start_{};
   std::vector<ports::StreamMessage> polled_;
-  // The window made ready to store (kept across retries so a retry stores the same thing).
+  // The window made ready to store (kept across retries so a retry stores the same thing);
+  // while inflight_ is valid the store thread owns batch_.
   bool prepared_ = false;
   core::ClickBatch batch_;
   std::uint64_t batch_clicks_ = 0;
+  std::vector<core::StreamPosition> batch_next_;  // to commit once stored
+  std::future<Stored> inflight_;
+  bool abandon_inflight_ = false;  // partitions revoked meanwhile: forget the batch afterwards
+  std::chrono::steady_clock::time_point retry_at_{};
+  std::chrono::milliseconds retry_delay_{50};
   bool resync_ = false;
   std::uint64_t batch_seq_ = 0;
   std::chrono::steady_clock::time_point next_lag_{};

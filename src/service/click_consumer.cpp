@@ -397,7 +397,7 @@ void ClickConsumer::UpdateLag() {
 void ClickConsumer::Run() {
   auto chunk_delay = std::chrono::milliseconds(50);
   for (;;) {
-    const bool stopping = stopping_.load(std::memory_order_relaxed);
+    const bool stopping = stopping_.load(std::memory_order_acquire);  // then stop_deadline_ is set
     auto now = SteadyClock::now();
     if (inflight_.valid() &&
         inflight_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {

@@ -321,6 +321,8 @@ void ClickConsumer::LaunchStore() {
 }
 
 void ClickConsumer::FinishStore(Stored stored) {
+  last_store_ = std::chrono::duration_cast<SteadyClock::duration>(
+      std::chrono::duration<double>(stored.apply_seconds + stored.realtime_seconds));
   {
     std::lock_guard lock(counters_mutex_);
     counters_.counts_seconds += stored.apply_seconds;
@@ -415,10 +417,11 @@ void ClickConsumer::Run() {
     }
     const auto age = now - window_start_;
     const std::size_t keys = aggregator_.keys();
+    const auto interval = std::min<SteadyClock::duration>(
+        options_.max_flush_interval,
+        std::max<SteadyClock::duration>(options_.flush_interval, 2 * last_store_));
     const bool window_due =
-        WindowOpen() && (stopping || age >= options_.max_flush_interval ||
-                         (age >= options_.flush_interval && keys <= options_.small_window) ||
-                         keys >= options_.max_window_keys);
+        WindowOpen() && (stopping || age >= interval || keys >= options_.max_window_keys);
     // Raw clicks first: a window is stored only once all its chunks are.
     if (chunk_size_ > 0 && (chunk_size_ >= options_.chunk || (window_due && !prepared_))) {
       if (StoreChunk()) {

@@ -32,9 +32,9 @@ namespace kurz::service {
 //      last stored window ended;
 //   2. the group's committed offsets (for lag tools; the stored positions are the truth);
 //   3. real-time counters → RealtimeCounters (Redis), best effort.
-// A window is due after flush_interval when it is small (up to small_window codes and days);
-// a big one — traffic spread over many links — grows up to max_flush_interval, so that each
-// stored row carries more clicks and the database keeps up, as the embedded drain does.
+// A window is due after flush_interval, or after twice as long as the last store took when
+// that is longer (up to max_flush_interval): when the database is slow — traffic spread over
+// many links — windows grow, so that each stored row carries more clicks and it keeps up.
 // Messages replayed from a producer's spool may have been delivered before: their event ids are
 // looked up in the raw store (and in the chunk) and a copy stored at an earlier offset makes
 // them duplicates, skipped. A message that is not a valid click-events message is counted as
@@ -46,7 +46,6 @@ class ClickConsumer {
     std::string batch_prefix;  // unique per process: batch ids are "<prefix>-<n>"
     std::chrono::milliseconds flush_interval{1000};
     std::chrono::milliseconds max_flush_interval{10'000};
-    std::size_t small_window = 5'000;       // (code, day) pairs
     std::size_t max_window_keys = 500'000;  // (code, day) pairs held before storing
     std::size_t chunk = 20'000;             // messages enriched and inserted raw together
   };
@@ -157,6 +156,7 @@ class ClickConsumer {
   bool abandon_inflight_ = false;  // partitions revoked meanwhile: forget the batch afterwards
   std::chrono::steady_clock::time_point retry_at_{};
   std::chrono::milliseconds retry_delay_{50};
+  std::chrono::steady_clock::duration last_store_{};  // how long the last stored window took
   bool resync_ = false;
   std::uint64_t batch_seq_ = 0;
   std::chrono::steady_clock::time_point next_lag_{};

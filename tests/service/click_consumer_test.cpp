@@ -323,13 +323,11 @@ TEST_F(ClickConsumerTest, ARebalanceForgetsTheOpenWindowAndResumesAtTheStoredPos
   consumer.Stop();
 }
 
-// Raw clicks go out chunk by chunk; the counts of a window spread over many codes wait (up to
-// max_flush_interval) so that each stored row carries more clicks.
-TEST_F(ClickConsumerTest, RawChunksAreInsertedAtOnceAndABigWindowWaitsForMore) {
+// Raw clicks go out chunk by chunk, the counts once per window.
+TEST_F(ClickConsumerTest, RawChunksAreInsertedAtOnceTheCountsPerWindow) {
   ClickConsumer::Options o = Fast();
   o.chunk = 4;
-  o.small_window = 3;
-  o.max_flush_interval = std::chrono::milliseconds(1500);
+  o.flush_interval = std::chrono::milliseconds(1500);
   for (int i = 0; i < 10; ++i) source_.Append(i % 3, Payload(i, "code" + std::to_string(i)));
   const auto start = std::chrono::steady_clock::now();
   ClickConsumer consumer(source_, log_, raw_, nullptr, aggregator_, o);
@@ -341,7 +339,7 @@ TEST_F(ClickConsumerTest, RawChunksAreInsertedAtOnceAndABigWindowWaitsForMore) {
     EXPECT_EQ(raw_.store.Count("code" + std::to_string(i), kT0, kT0 + 100), 1) << i;
   }
   if (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1000)) {
-    EXPECT_EQ(Clicks("code0"), 0);  // 10 codes > small_window: the window is held
+    EXPECT_EQ(Clicks("code0"), 0);  // the window is open for 1.5 s
   }
   ASSERT_TRUE(WaitUntil([&] { return consumer.counters().stored == 10; }));
   EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1400));
@@ -350,6 +348,45 @@ TEST_F(ClickConsumerTest, RawChunksAreInsertedAtOnceAndABigWindowWaitsForMore) {
     EXPECT_EQ(raw_.store.Count("code" + std::to_string(i), kT0, kT0 + 100), 1) << i;
   }
   EXPECT_EQ(consumer.counters().windows, 1u);
+  consumer.Stop();
+}
+
+// A log that takes its time, like a database under load.
+class SlowClickLog final : public ports::ClickLog {
+ public:
+  explicit SlowClickLog(ports::ClickLog& inner) : inner_(inner) {}
+  core::Result<bool> Apply(const core::ClickBatch& batch) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    return inner_.Apply(batch);
+  }
+  core::Result<std::vector<core::StreamPosition>> Positions(std::string_view stream) override {
+    return inner_.Positions(stream);
+  }
+
+ private:
+  ports::ClickLog& inner_;
+};
+
+// When storing is slow, windows grow (twice the last store's time) instead of queueing up;
+// meanwhile reading goes on, and every click is counted once.
+TEST_F(ClickConsumerTest, ASlowStoreMakesWindowsLongerAndReadingGoesOn) {
+  SlowClickLog slow(log_);
+  ClickConsumer consumer(source_, slow, raw_, nullptr, aggregator_, Fast());
+  ASSERT_TRUE(consumer.Start());
+  const auto start = std::chrono::steady_clock::now();
+  int n = 0;
+  while (std::chrono::steady_clock::now() - start < std::chrono::milliseconds(1500)) {
+    source_.Append(n % 3, Payload(n, "abc"));
+    ++n;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  ASSERT_TRUE(
+      WaitUntil([&] { return consumer.counters().stored == static_cast<std::uint64_t>(n); }));
+  EXPECT_EQ(Clicks("abc"), n);
+  // With 20 ms windows and a 200 ms store there would be one store per 200 ms and the reads
+  // would wait for each; with windows of 400 ms there are at most about five.
+  EXPECT_LE(consumer.counters().windows, 6u);
+  EXPECT_GE(consumer.counters().windows, 2u);
   consumer.Stop();
 }
 

@@ -51,7 +51,8 @@ Flags (each also as KURZ_<FLAG>):
   --cache-namespace NAME    prefix of the Redis keys (default kurz)
   --listen HOST:PORT        /metrics, /healthz and /readyz (default 127.0.0.1:9091)
   --uap-regexes FILE        uap-core regexes.yaml (default /usr/share/uap-core/regexes.yaml)
-  --flush-interval-ms N     how often a window of clicks is stored (default 1000)
+  --flush-interval-ms N     how often a window of clicks is stored (default 1000; longer,
+                            up to 10 s, while the database takes longer than half of it)
   --session-timeout-ms N    how long the group waits for a silent member before moving its
                             partitions (default 10000)
 )";

@@ -1,5 +1,7 @@
 #include "adapters/kafka/consumer.hpp"
 
+#include "adapters/kafka/conf.hpp"
+
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -168,15 +170,10 @@ Result<std::unique_ptr<KafkaClickSource>> KafkaClickSource::Open(ConsumerOptions
 
     // Not make_unique: the constructor is private. Its address is the callbacks' opaque.
     std::unique_ptr<KafkaClickSource> source(new KafkaClickSource(std::move(options), nullptr));
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    Result<rd_kafka_conf_t*> made = NewConf(settings);
+    if (!made) return Fail(ErrorCode::kInvalidArgument, "kafka consumer: " + made.error().detail);
+    rd_kafka_conf_t* conf = *made;
     char errstr[512];
-    for (const auto& [name, value] : settings) {
-      if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
-          RD_KAFKA_CONF_OK) {
-        rd_kafka_conf_destroy(conf);
-        return Fail(ErrorCode::kInvalidArgument, "kafka consumer: " + std::string(errstr));
-      }
-    }
     rd_kafka_conf_set_rebalance_cb(conf, &Callbacks::Rebalance);
     rd_kafka_conf_set_offset_commit_cb(conf, &Callbacks::Commit);
     rd_kafka_conf_set_opaque(conf, source.get());

@@ -1,5 +1,7 @@
 #include "adapters/kafka/producer.hpp"
 
+#include "adapters/kafka/conf.hpp"
+
 #include <librdkafka/rdkafka.h>
 
 #include <algorithm>
@@ -89,15 +91,10 @@ core::Result<std::unique_ptr<KafkaEventSink>> KafkaEventSink::Open(ProducerOptio
   };
   for (const auto& [name, value] : options.extra) settings[name] = value;
 
-  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  core::Result<rd_kafka_conf_t*> made = NewConf(settings);
+  if (!made) return bad(made.error().detail);
+  rd_kafka_conf_t* conf = *made;
   char errstr[512];
-  for (const auto& [name, value] : settings) {
-    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
-        RD_KAFKA_CONF_OK) {
-      rd_kafka_conf_destroy(conf);
-      return bad("setting '" + name + "'='" + value + "': " + errstr);
-    }
-  }
   std::unique_ptr<KafkaEventSink> sink(new KafkaEventSink(std::move(options), std::move(*spool)));
   rd_kafka_conf_set_opaque(conf, sink.get());
   rd_kafka_conf_set_dr_msg_cb(

@@ -1,0 +1,28 @@
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <string>
+
+#include "core/error.hpp"
+
+namespace kurz::adapters::kafka {
+
+// A librdkafka configuration with every (name, value) of `settings` set, or invalid_argument
+// naming the first one librdkafka refuses. The caller owns the result (rd_kafka_new takes it).
+template <class Settings>
+core::Result<rd_kafka_conf_t*> NewConf(const Settings& settings) {
+  rd_kafka_conf_t* conf = rd_kafka_conf_new();
+  char errstr[512];
+  for (const auto& [name, value] : settings) {
+    if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
+        RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        "setting '" + name + "'='" + value + "': " + errstr);
+    }
+  }
+  return conf;
+}
+
+}  // namespace kurz::adapters::kafka

@@ -305,6 +305,7 @@ void ClickConsumer::PrepareWindow() {
 
 void ClickConsumer::LaunchStore() {
   inflight_ = std::async(std::launch::async, [this] {
+    pthread_setname_np(pthread_self(), "kurz-store");
     Stored stored;
     const auto start = SteadyClock::now();
     stored.applied = log_.Apply(batch_);

@@ -33,7 +33,7 @@ cluster, `kurz_kafka_mock --brokers 3 --partitions 12`, a fresh one for each tab
      futex: kurz waiting for the window being stored). --perf FILE also records the one-worker
      drain with perf (dwarf call graphs);
   3. worker lag under a sustained rate (default 20,000 redirects/s): serve (kafka) + one worker,
-     bench/redirect_paced.lua (redirect.lua with wrk's delay() hook) calibrated with 4 s runs,
+     bench/redirect.lua with KURZ_BENCH_DELAY_MS (wrk's delay() hook) calibrated with 4 s runs,
      then --paced seconds of back-to-back 5 s runs, the delay corrected after each, with
      kurz_worker_lag_messages sampled every 250 ms (the worker updates
      it about once a second; it includes the window not stored yet: windows last 1 s, up to 10 s
@@ -699,7 +699,7 @@ def table3(args, ctx, codes_env):
                     f"clickhouse://127.0.0.1:18123/{db}", ctx["db"], ctx["redis"], ctx["ns"])
     s = Serve(args.kurz, os.path.join(work, "serve-kafka-t3"), procs,
               ctx["serve_extra"] + ["--events", mock.url], worker)
-    paced = f"{LUA}/redirect_paced.lua"
+    paced = f"{LUA}/redirect.lua"
     run_wrk(s.url, f"{LUA}/redirect.lua", 64, 3, s.proc.pid, codes_env, s.settle)  # warm-up
     # Pacing: rate = C / (delay + overhead), the overhead (response time, wrk's timer slack)
     # measured by each run. C is chosen for a delay of about 8 ms, several times the response
@@ -780,7 +780,7 @@ def table3(args, ctx, codes_env):
     procs.stop(mock.proc)
 
     print(f"\n3. worker lag under a sustained {args.rate:,} redirects/s "
-          f"(bench/redirect_paced.lua, one worker, --flush-interval-ms 1000)")
+          f"(bench/redirect.lua paced, one worker, --flush-interval-ms 1000)")
     print("  calibration, 4 s each: " + "; ".join(f"-c{c} delay {d:.2f} ms → {x:,.0f} req/s"
                                                   for c, d, x in calib))
     delivered = m1["kurz_events_delivered_total"] - m0["kurz_events_delivered_total"]

@@ -26,3 +26,17 @@ request = function()
   headers["Referer"] = referrers[math.random(1, 4)]
   return wrk.format("GET", codes[math.random(1, #codes)], headers)
 end
+
+-- Pacing (bench/pipeline.py): with KURZ_BENCH_DELAY_MS set, each connection waits that long
+-- before each request through wrk's delay() hook, so -c C connections give about
+-- C / (delay + response time) requests per second. The delay may be fractional: the whole part
+-- always, one more millisecond with the fraction's probability (wrk's timers count whole ms).
+local pace = tonumber(os.getenv("KURZ_BENCH_DELAY_MS") or "")
+if pace then
+  local whole = math.floor(pace)
+  local fraction = pace - whole
+  delay = function()
+    if fraction > 0 and math.random() < fraction then return whole + 1 end
+    return whole
+  end
+end

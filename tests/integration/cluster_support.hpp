@@ -8,16 +8,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <mutex>
+#include <numeric>
 #include <optional>
 #include <random>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "integration/kurz_test.hpp"
 #include "support/http_client.hpp"
@@ -181,6 +186,117 @@ class PostgresSchema {
 
   std::string server_url_;
   std::string name_;
+};
+
+// pg_ctl -m immediate stop of the PostgreSQL server whose files are in `dir` (made by
+// scripts/services/postgres): every backend dies at once, as in a crash; its data stays.
+// Throws on failure.
+inline void StopPostgresImmediately(const std::string& dir) {
+  const std::string command =
+      "cd /tmp && bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1) && "
+      "if [ \"$(id -u)\" = 0 ]; then as='runuser -u postgres --'; else as=; fi && "
+      "$as \"$bin/pg_ctl\" -D \"$0/data\" -m immediate -w -t 30 stop";
+  RunResult r = RunToExit("/bin/bash", {"-c", command, dir});
+  if (!r.status.Success()) throw std::runtime_error("pg_ctl stop: " + Describe(r));
+}
+
+// A short link and the URL it must redirect to.
+struct Link {
+  std::string code;
+  std::string url;
+};
+
+// Redirects of `links` on each of `ports` from two threads per port until stopped; counts the
+// answers per port and keeps the wrong ones.
+class RedirectTraffic {
+ public:
+  RedirectTraffic(std::vector<int> ports, std::vector<Link> links)
+      : ports_(std::move(ports)),
+        links_(std::move(links)),
+        answered_(ports_.size()),
+        slow_(ports_.size()),
+        max_latency_ms_(ports_.size()) {
+    for (std::size_t p = 0; p < ports_.size(); ++p) {
+      for (int t = 0; t < 2; ++t) threads_.emplace_back([this, p, t] { Run(p, t); });
+    }
+  }
+  ~RedirectTraffic() { Stop(); }
+  RedirectTraffic(const RedirectTraffic&) = delete;
+  RedirectTraffic& operator=(const RedirectTraffic&) = delete;
+
+  void Stop() {
+    stop_ = true;
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+  std::int64_t Answered(std::size_t p) const {
+    std::lock_guard lock(mu_);
+    return answered_[p];
+  }
+  std::int64_t Failed() const {
+    std::lock_guard lock(mu_);
+    return failed_;
+  }
+  // Over every port.
+  std::int64_t Answered() const {
+    std::lock_guard lock(mu_);
+    return std::accumulate(answered_.begin(), answered_.end(), std::int64_t{0});
+  }
+  double MaxLatencyMs() const {
+    std::lock_guard lock(mu_);
+    return max_latency_ms_.empty()
+               ? 0.0
+               : *std::max_element(max_latency_ms_.begin(), max_latency_ms_.end());
+  }
+  double MaxLatencyMs(std::size_t p) const {
+    std::lock_guard lock(mu_);
+    return max_latency_ms_[p];
+  }
+  // Starts the latency figures (MaxLatencyMs, Slow) afresh.
+  void ResetLatency() {
+    std::lock_guard lock(mu_);
+    std::ranges::fill(slow_, 0);
+    std::ranges::fill(max_latency_ms_, 0.0);
+  }
+  // Answers that took over 100 ms.
+  std::int64_t Slow(std::size_t p) const {
+    std::lock_guard lock(mu_);
+    return slow_[p];
+  }
+  std::vector<std::string> Failures() const {
+    std::lock_guard lock(mu_);
+    return failures_;
+  }
+
+ private:
+  void Run(std::size_t p, int offset) {
+    for (std::size_t i = offset; !stop_.load(); ++i) {
+      const Link& link = links_[i % links_.size()];
+      const auto start = Clock::now();
+      std::string problem = RedirectProblem(ports_[p], link.code, link.url);
+      const double ms = MillisSince(start);
+      std::lock_guard lock(mu_);
+      ++answered_[p];
+      max_latency_ms_[p] = std::max(max_latency_ms_[p], ms);
+      if (ms > 100) ++slow_[p];
+      if (problem.empty()) continue;
+      ++failed_;
+      if (failures_.size() < 20) failures_.push_back(std::move(problem));
+    }
+  }
+
+  std::vector<int> ports_;
+  std::vector<Link> links_;
+  std::vector<std::thread> threads_;
+  std::atomic<bool> stop_ = false;
+  mutable std::mutex mu_;
+  std::vector<std::int64_t> answered_;
+  std::vector<std::int64_t> slow_;
+  std::vector<double> max_latency_ms_;
+  std::int64_t failed_ = 0;
+  std::vector<std::string> failures_;
 };
 
 }  // namespace kurz::testing::cluster_support

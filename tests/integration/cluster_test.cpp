@@ -146,14 +146,7 @@ class OwnPostgres {
   }
 
   // pg_ctl -m immediate stop: every backend dies at once, as in a crash.
-  void StopImmediately() {
-    const std::string command =
-        "cd /tmp && bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1) && "
-        "if [ \"$(id -u)\" = 0 ]; then as='runuser -u postgres --'; else as=; fi && "
-        "$as \"$bin/pg_ctl\" -D \"$0/data\" -m immediate -w -t 30 stop";
-    RunResult r = RunToExit("/bin/bash", {"-c", command, dir_});
-    if (!r.status.Success()) throw std::runtime_error("pg_ctl stop: " + Describe(r));
-  }
+  void StopImmediately() { StopPostgresImmediately(dir_); }
 
   std::string Url() const {
     return "postgres://postgres@127.0.0.1:" + std::to_string(port_) + "/kurz_test";
@@ -547,75 +540,6 @@ TEST(ClusterTest, ApiRateLimitIsSharedBetweenInstances) {
 
 // ----- Deliverable 6: faults -----
 
-// Redirects of `links` on both instances from a few threads until stopped; counts every answer
-// and keeps the wrong ones.
-class RedirectTraffic {
- public:
-  struct Link {
-    std::string code;
-    std::string url;
-  };
-
-  RedirectTraffic(std::vector<int> ports, std::vector<Link> links)
-      : ports_(std::move(ports)), links_(std::move(links)) {
-    constexpr int kThreadsPerPort = 2;
-    for (std::size_t p = 0; p < ports_.size(); ++p) {
-      for (int t = 0; t < kThreadsPerPort; ++t) {
-        threads_.emplace_back([this, p, t] { Run(ports_[p], t); });
-      }
-    }
-  }
-  ~RedirectTraffic() { Stop(); }
-
-  void Stop() {
-    stop_ = true;
-    for (auto& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-  }
-
-  std::int64_t Answered() const { return answered_.load(); }
-  double MaxLatencyMs() const {
-    std::lock_guard lock(mu_);
-    return max_latency_ms_;
-  }
-  std::int64_t Failed() const {
-    std::lock_guard lock(mu_);
-    return failed_;
-  }
-  // The first few failures.
-  std::vector<std::string> Failures() const {
-    std::lock_guard lock(mu_);
-    return failures_;
-  }
-
- private:
-  void Run(int port, int offset) {
-    for (std::size_t i = offset; !stop_.load(); ++i) {
-      const Link& link = links_[i % links_.size()];
-      const auto start = Clock::now();
-      std::string problem = RedirectProblem(port, link.code, link.url);
-      const double ms = MillisSince(start);
-      ++answered_;
-      std::lock_guard lock(mu_);
-      max_latency_ms_ = std::max(max_latency_ms_, ms);
-      if (problem.empty()) continue;
-      ++failed_;
-      if (failures_.size() < 20) failures_.push_back(std::move(problem));
-    }
-  }
-
-  std::vector<int> ports_;
-  std::vector<Link> links_;
-  std::vector<std::thread> threads_;
-  std::atomic<bool> stop_ = false;
-  std::atomic<std::int64_t> answered_ = 0;
-  mutable std::mutex mu_;
-  std::vector<std::string> failures_;
-  std::int64_t failed_ = 0;
-  double max_latency_ms_ = 0;
-};
-
 TEST(ClusterFaultTest, RedisStoppedDuringTrafficFailsNoRedirect) {
   OwnRedis redis;
   redis.Start();
@@ -625,7 +549,7 @@ TEST(ClusterFaultTest, RedisStoppedDuringTrafficFailsNoRedirect) {
   const Api a = cluster.AdminA();
   const Api b = cluster.AdminB();
 
-  std::vector<RedirectTraffic::Link> links;
+  std::vector<Link> links;
   for (int i = 0; i < 30; ++i) {
     const std::string url = UniqueUrl("before", i);
     links.push_back({Create(i % 2 == 0 ? a : b, url), url});
@@ -721,7 +645,7 @@ TEST(ClusterFaultTest, PostgresStoppedKeepsCachedRedirectsAndRecovers) {
   const Api a = cluster.AdminA();
   const Api b = cluster.AdminB();
 
-  std::vector<RedirectTraffic::Link> cached;  // in both instances' L1
+  std::vector<Link> cached;  // in both instances' L1
   for (int i = 0; i < 10; ++i) {
     const std::string url = UniqueUrl("cached", i);
     cached.push_back({Create(i % 2 == 0 ? a : b, url), url});
@@ -775,7 +699,7 @@ TEST(ClusterFaultTest, PostgresStoppedKeepsCachedRedirectsAndRecovers) {
 
   // Creates work again on both instances, without restarting them.
   std::string last;
-  std::vector<RedirectTraffic::Link> after;
+  std::vector<Link> after;
   bool works[2] = {false, false};
   int attempt = 0;
   const bool recovered = WaitUntil(

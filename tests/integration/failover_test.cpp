@@ -354,11 +354,6 @@ std::string UniqueUrl(std::string_view tag, int n) {
          std::string(tag) + "/" + std::to_string(n) + "?run=" + run;
 }
 
-struct Link {
-  std::string code;
-  std::string url;
-};
-
 // Creates on each of `ports` from one thread per port, one after the other (a short pause
 // between), until stopped; keeps every answer.
 class CreateTraffic {
@@ -438,88 +433,6 @@ class CreateTraffic {
   std::atomic<bool> stop_ = false;
   mutable std::mutex mu_;
   std::vector<std::vector<Answer>> answers_;
-};
-
-// Redirects of `links` on each of `ports` from two threads per port until stopped; counts the
-// answers per port and keeps the wrong ones.
-class RedirectTraffic {
- public:
-  RedirectTraffic(std::vector<int> ports, std::vector<Link> links)
-      : ports_(std::move(ports)),
-        links_(std::move(links)),
-        answered_(ports_.size()),
-        slow_(ports_.size()),
-        max_latency_ms_(ports_.size()) {
-    for (std::size_t p = 0; p < ports_.size(); ++p) {
-      for (int t = 0; t < 2; ++t) threads_.emplace_back([this, p, t] { Run(p, t); });
-    }
-  }
-  ~RedirectTraffic() { Stop(); }
-  RedirectTraffic(const RedirectTraffic&) = delete;
-  RedirectTraffic& operator=(const RedirectTraffic&) = delete;
-
-  void Stop() {
-    stop_ = true;
-    for (auto& t : threads_) {
-      if (t.joinable()) t.join();
-    }
-  }
-
-  std::int64_t Answered(std::size_t p) const {
-    std::lock_guard lock(mu_);
-    return answered_[p];
-  }
-  std::int64_t Failed() const {
-    std::lock_guard lock(mu_);
-    return failed_;
-  }
-  double MaxLatencyMs(std::size_t p) const {
-    std::lock_guard lock(mu_);
-    return max_latency_ms_[p];
-  }
-  // Starts the latency figures (MaxLatencyMs, Slow) afresh.
-  void ResetLatency() {
-    std::lock_guard lock(mu_);
-    std::ranges::fill(slow_, 0);
-    std::ranges::fill(max_latency_ms_, 0.0);
-  }
-  // Answers that took over 100 ms.
-  std::int64_t Slow(std::size_t p) const {
-    std::lock_guard lock(mu_);
-    return slow_[p];
-  }
-  std::vector<std::string> Failures() const {
-    std::lock_guard lock(mu_);
-    return failures_;
-  }
-
- private:
-  void Run(std::size_t p, int offset) {
-    for (std::size_t i = offset; !stop_.load(); ++i) {
-      const Link& link = links_[i % links_.size()];
-      const auto start = Clock::now();
-      std::string problem = RedirectProblem(ports_[p], link.code, link.url);
-      const double ms = MillisSince(start);
-      std::lock_guard lock(mu_);
-      ++answered_[p];
-      max_latency_ms_[p] = std::max(max_latency_ms_[p], ms);
-      if (ms > 100) ++slow_[p];
-      if (problem.empty()) continue;
-      ++failed_;
-      if (failures_.size() < 20) failures_.push_back(std::move(problem));
-    }
-  }
-
-  std::vector<int> ports_;
-  std::vector<Link> links_;
-  std::vector<std::thread> threads_;
-  std::atomic<bool> stop_ = false;
-  mutable std::mutex mu_;
-  std::vector<std::int64_t> answered_;
-  std::vector<std::int64_t> slow_;
-  std::vector<double> max_latency_ms_;
-  std::int64_t failed_ = 0;
-  std::vector<std::string> failures_;
 };
 
 // ----- Primary switch -----

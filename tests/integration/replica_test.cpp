@@ -105,14 +105,7 @@ class OwnReplica {
   }
 
   // pg_ctl -m immediate stop: the replica goes away at once, as in a crash; its data stays.
-  void Stop() {
-    const std::string command =
-        "cd /tmp && bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1) && "
-        "if [ \"$(id -u)\" = 0 ]; then as='runuser -u postgres --'; else as=; fi && "
-        "$as \"$bin/pg_ctl\" -D \"$0/data\" -m immediate -w -t 30 stop";
-    RunResult r = RunToExit("/bin/bash", {"-c", command, dir_});
-    if (!r.status.Success()) throw std::runtime_error("pg_ctl stop: " + Describe(r));
-  }
+  void Stop() { StopPostgresImmediately(dir_); }
 
   std::string Url() const {
     return "postgres://postgres@127.0.0.1:" + std::to_string(port_) + "/kurz_test";

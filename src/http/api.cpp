@@ -773,6 +773,11 @@ Response Api::Impl::RunApi(const RouteMatch& m, const Request& req, Reply& reply
             std::string(core::PermissionName(static_cast<core::Permission>(m.needs))) +
             "' permission");
   }
+  // Keys manage keys within their own permissions (AccountService); a key with none may not
+  // manage any.
+  if ((m.route == Route::kApiKeys || m.route == Route::kApiKey) && who->permissions == 0) {
+    return reply.Error(403, "forbidden", "this API key has no permissions; it cannot manage keys");
+  }
   if (req.method == Method::kPost || req.method == Method::kPatch) {
     const std::string_view type = req.content_type.substr(0, req.content_type.find(';'));
     std::string_view trimmed = type;

@@ -52,7 +52,9 @@ core::ApiKey AccountService::MakeKey(std::string_view secret, std::string name,
                                      core::Permissions permissions) const {
   core::ApiKey key;
   key.name = std::move(name);
-  key.prefix = std::string(secret.substr(0, 8));
+  // Enough to tell keys apart in a list, never enough to help guess one: at most 6 characters,
+  // and at most a quarter of a short chosen key.
+  key.prefix = std::string(secret.substr(0, std::min<std::size_t>(6, secret.size() / 4)));
   key.key_hash = Sha256Hex(secret);
   key.permissions = permissions;
   key.created_at = clock_.Now();
@@ -99,10 +101,22 @@ core::Result<CreatedKey> AccountService::CreateKey(const Principal& who, std::st
 }
 
 core::Result<std::vector<core::ApiKey>> AccountService::ListKeys(const Principal& who) {
-  return store_.ListKeys(who.user_id);
+  auto keys = store_.ListKeys(who.user_id);
+  if (!keys) return keys;
+  std::erase_if(*keys, [&](const core::ApiKey& k) { return !Covers(who, k); });
+  return keys;
 }
 
 core::Result<void> AccountService::RevokeKey(const Principal& who, std::int64_t key_id) {
+  // A key with more permissions than the caller's is not there for it (404, like another
+  // user's key): a read-only key cannot lock the admin out.
+  auto keys = store_.ListKeys(who.user_id);
+  if (!keys) return std::unexpected(keys.error());
+  const auto key = std::find_if(keys->begin(), keys->end(),
+                                [&](const core::ApiKey& k) { return k.id == key_id; });
+  if (key == keys->end() || !Covers(who, *key)) {
+    return core::Fail(core::ErrorCode::kNotFound, "no active API key with this id");
+  }
   auto revoked = store_.RevokeKey(key_id, who.user_id, clock_.Now());
   if (!revoked && revoked.error().code == core::ErrorCode::kNotFound) {
     return core::Fail(core::ErrorCode::kNotFound, "no active API key with this id");

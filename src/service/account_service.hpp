@@ -15,6 +15,11 @@
 
 namespace kurz::service {
 
+// Whether `who` may see and revoke `key`: every permission of the key is one of the caller's.
+inline bool Covers(const Principal& who, const core::ApiKey& key) {
+  return (key.permissions & ~who.permissions) == 0;
+}
+
 struct CreatedKey {
   core::ApiKey key;
   std::string secret;  // the whole key: shown once, never stored
@@ -45,8 +50,11 @@ class AccountService {
   // A new key for the caller, with at most the caller's own permissions (forbidden otherwise).
   core::Result<CreatedKey> CreateKey(const Principal& who, std::string name,
                                      core::Permissions permissions);
+  // The caller's keys whose permissions are a subset of the caller's own (API.md "Accounts and
+  // keys"); the others are not listed.
   core::Result<std::vector<core::ApiKey>> ListKeys(const Principal& who);
-  // not_found for keys of other users and keys already revoked.
+  // not_found for keys of other users, keys already revoked and keys with a permission the
+  // caller lacks.
   core::Result<void> RevokeKey(const Principal& who, std::int64_t key_id);
 
   // Admin operations (the caller's admin permission is checked by the router).

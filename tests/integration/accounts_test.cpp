@@ -1,5 +1,6 @@
 // Authentication, API keys and users (API.md "Conventions" and "Accounts and keys").
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -65,7 +66,7 @@ TEST_F(AccountsTest, CreateKeyShowsTheSecretOnce) {
   ASSERT_TRUE(key["key"].is_string()) << key.dump();
   const std::string secret = key["key"];
   EXPECT_GE(secret.size(), 20u) << secret;
-  EXPECT_EQ(key["prefix"], secret.substr(0, 8));
+  EXPECT_EQ(key["prefix"], secret.substr(0, 6)) << "at most 6 characters of the secret are shown";
   EXPECT_EQ(key["permissions"], json({"create", "read"}));
   ASSERT_TRUE(key["created_at"].is_string()) << key.dump();
   EXPECT_TRUE(LooksLikeRfc3339(key["created_at"].get<std::string>())) << key.dump();
@@ -84,7 +85,7 @@ TEST_F(AccountsTest, CreateKeyShowsTheSecretOnce) {
     if (item["id"] == key["id"]) {
       found = true;
       EXPECT_EQ(item["name"], "ci");
-      EXPECT_EQ(item["prefix"], secret.substr(0, 8));
+      EXPECT_EQ(item["prefix"], secret.substr(0, 6));
       EXPECT_EQ(item["permissions"], json({"create", "read"}));
     }
   }
@@ -149,6 +150,73 @@ TEST_F(AccountsTest, KeyWithoutThePermissionIs403) {
 
   // Neither may manage users.
   EXPECT_EQ(As(read_only).Get("/v1/users").status, 403);
+}
+
+std::string IdOf(const json& key) {
+  return key["id"].is_string() ? key["id"].get<std::string>() : key["id"].dump();
+}
+
+TEST_F(AccountsTest, AKeyWithoutPermissionsCannotManageKeys) {
+  const json bare = CreateKey(Admin(), "bare", json::array());
+  const json victim = CreateKey(Admin(), "victim", {"read"});
+  Api key = As(bare["key"]);
+
+  for (const Reply& reply :
+       {key.Get("/v1/api-keys"),
+        key.Post("/v1/api-keys", {{"name", "x"}, {"permissions", json::array()}}),
+        key.Delete("/v1/api-keys/" + IdOf(victim)), key.Delete("/v1/api-keys/1")}) {
+    EXPECT_EQ(reply.status, 403) << reply.Describe();
+    EXPECT_EQ(reply.ErrorCode(), "forbidden") << reply.Describe();
+  }
+  // Nothing was revoked: the victim and the admin's bootstrap key still work.
+  EXPECT_EQ(As(victim["key"]).Get("/v1/urls").status, 200);
+  EXPECT_EQ(Admin().Get("/v1/api-keys").status, 200);
+}
+
+TEST_F(AccountsTest, AKeySeesAndRevokesOnlyKeysWithinItsOwnPermissions) {
+  const json reader = CreateKey(Admin(), "reader", {"read"});
+  const json other_reader = CreateKey(Admin(), "other-reader", {"read"});
+  const json writer = CreateKey(Admin(), "writer", {"create", "read"});
+  Api key = As(reader["key"]);
+
+  Reply list = key.Get("/v1/api-keys");
+  ASSERT_EQ(list.status, 200) << list.Describe();
+  std::vector<std::string> names;
+  const json items = list.Json()["items"];
+  for (const json& item : items) names.push_back(item["name"]);
+  EXPECT_NE(std::find(names.begin(), names.end(), "reader"), names.end()) << list.Describe();
+  EXPECT_NE(std::find(names.begin(), names.end(), "other-reader"), names.end()) << list.Describe();
+  EXPECT_EQ(std::find(names.begin(), names.end(), "writer"), names.end())
+      << "a read-only key sees a key with more permissions: " << list.Describe();
+  EXPECT_EQ(std::find(names.begin(), names.end(), "bootstrap"), names.end())
+      << "a read-only key sees the admin's key: " << list.Describe();
+
+  // Keys with more permissions are not there for it: 404, and they keep working.
+  EXPECT_EQ(key.Delete("/v1/api-keys/" + IdOf(writer)).status, 404);
+  EXPECT_EQ(key.Delete("/v1/api-keys/1").status, 404) << "the bootstrap key";
+  EXPECT_EQ(As(writer["key"]).Get("/v1/urls").status, 200);
+  EXPECT_EQ(Admin().Get("/v1/users").status, 200);
+
+  // A key within its permissions it may revoke.
+  EXPECT_EQ(key.Delete("/v1/api-keys/" + IdOf(other_reader)).status, 204);
+  EXPECT_EQ(As(other_reader["key"]).Get("/v1/urls").status, 401);
+}
+
+TEST_F(AccountsTest, TheListedPrefixShowsAtMostAQuarterOfTheSecret) {
+  Reply list = Admin().Get("/v1/api-keys");
+  ASSERT_EQ(list.status, 200) << list.Describe();
+  bool found = false;
+  const json items = list.Json()["items"];
+  for (const json& item : items) {
+    const std::string prefix = item["prefix"];
+    EXPECT_LE(prefix.size(), 6u) << item.dump();
+    if (item["name"] == "bootstrap") {
+      found = true;
+      EXPECT_LE(prefix.size(), kBootstrapKey.size() / 4) << item.dump();
+      EXPECT_TRUE(kBootstrapKey.starts_with(prefix)) << item.dump();
+    }
+  }
+  EXPECT_TRUE(found) << list.Describe();
 }
 
 TEST_F(AccountsTest, UnknownPermissionIs400) {

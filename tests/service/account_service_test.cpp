@@ -114,6 +114,16 @@ TEST_F(AccountServiceTest, BootstrapDoesNothingWhenUsersExist) {
   EXPECT_EQ(AuthError(kBootstrapKey), ErrorCode::kUnauthorized);
 }
 
+TEST_F(AccountServiceTest, AShortBootstrapKeyKeepsAtMostAQuarterOfItselfAsPrefix) {
+  const std::string key = "sixteen-chars-ok";  // the shortest --bootstrap-key accepts
+  ASSERT_TRUE(accounts_.Bootstrap(key));
+  const Principal admin = Login(key);
+  auto keys = accounts_.ListKeys(admin);
+  ASSERT_TRUE(keys) << Describe(keys);
+  ASSERT_EQ(keys->size(), 1u);
+  EXPECT_EQ(keys->front().prefix, "sixt");
+}
+
 // --- Authenticate -----------------------------------------------------------------------------
 
 TEST_F(AccountServiceTest, UnknownOrEmptyKeyIsUnauthorized) {
@@ -192,7 +202,7 @@ TEST_F(AccountServiceTest, NewKeyIsShownOnceAndStoredOnlyAsAHash) {
   const std::string& key_secret = created->secret;
   EXPECT_TRUE(key_secret.starts_with("kz_"));
   EXPECT_EQ(key_secret.size(), 43u);
-  EXPECT_EQ(created->key.prefix, key_secret.substr(0, 8));
+  EXPECT_EQ(created->key.prefix, key_secret.substr(0, 6)) << "at most 6 characters are kept";
   EXPECT_EQ(created->key.key_hash, Sha256Hex(key_secret));
   EXPECT_EQ(created->key.user_id, alice.id);
   EXPECT_EQ(created->key.name, "laptop");

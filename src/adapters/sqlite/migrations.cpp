@@ -176,11 +176,19 @@ CREATE TABLE stream_positions (
 ) WITHOUT ROWID;
 )sql";
 
+// Listed key prefixes show at most 6 characters of a secret and at most a quarter of it. The
+// length of a stored key's secret is not known, so older 8-character prefixes keep 4: a quarter
+// of the shortest key kurz accepts (16 characters).
+constexpr const char* kShorterKeyPrefixes = R"sql(
+UPDATE api_keys SET key_prefix = substr(key_prefix, 1, 4) WHERE length(key_prefix) > 6;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts and links", kAccountsAndLinks},
     {2, "clicks and daily stats", kClicks},
     {3, "bot clicks, breakdowns, minute and hour counts", kBotsBreakdownsAndBuckets},
     {4, "event stream positions", kStreamPositions},
+    {5, "shorter API key prefixes", kShorterKeyPrefixes},
 };
 
 }  // namespace

@@ -179,42 +179,37 @@ std::string OneLine(std::string text) {
   return out;
 }
 
-void AppendCounter(std::string& out, const char* name, const std::string& labels,
-                   std::uint64_t value) {
-  out.append(name).append(labels).append(" ").append(std::to_string(value)).append("\n");
-}
-
-void AppendReplicaMetrics(const adapters::routing::ReplicaSet& set, std::string& out) {
-  const auto label = [](const char* key, std::size_t i) {
-    return std::string("{") + key + "=\"replica-" + std::to_string(i + 1) + "\"}";
-  };
-  out.append(
-      "# HELP kurz_db_reads_total Reads routed over --database-replicas, by the server that "
-      "answered.\n# TYPE kurz_db_reads_total counter\n");
-  AppendCounter(out, "kurz_db_reads_total", "{target=\"primary\"}", set.primary_reads());
+void AppendReplicaMetrics(const adapters::routing::ReplicaSet& set, core::MetricsWriter& w) {
+  using Type = core::MetricsWriter::Type;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < set.size(); ++i) names.push_back("replica-" + std::to_string(i + 1));
+  w.Family("kurz_db_reads_total", Type::kCounter,
+           "Reads routed over --database-replicas, by the server that answered.");
+  w.Sample("kurz_db_reads_total", {{"target", "primary"}},
+           static_cast<double>(set.primary_reads()));
   for (std::size_t i = 0; i < set.size(); ++i) {
-    AppendCounter(out, "kurz_db_reads_total", label("target", i), set.replica_reads(i));
+    w.Sample("kurz_db_reads_total", {{"target", names[i]}},
+             static_cast<double>(set.replica_reads(i)));
   }
-  out.append(
-      "# HELP kurz_db_replica_errors_total Reads a replica failed (the next replica or the primary "
-      "answered them).\n# TYPE kurz_db_replica_errors_total counter\n");
+  w.Family("kurz_db_replica_errors_total", Type::kCounter,
+           "Reads a replica failed (the next replica or the primary answered them).");
   for (std::size_t i = 0; i < set.size(); ++i) {
-    AppendCounter(out, "kurz_db_replica_errors_total", label("replica", i), set.replica_errors(i));
+    w.Sample("kurz_db_replica_errors_total", {{"replica", names[i]}},
+             static_cast<double>(set.replica_errors(i)));
   }
-  out.append(
-      "# HELP kurz_db_replica_up 1 while a replica takes reads, 0 while it is left out after "
-      "failing (tried again after a second).\n# TYPE kurz_db_replica_up gauge\n");
+  w.Family("kurz_db_replica_up", Type::kGauge,
+           "1 while a replica takes reads, 0 while it is left out after failing (tried again "
+           "after a second).");
   for (std::size_t i = 0; i < set.size(); ++i) {
-    AppendCounter(out, "kurz_db_replica_up", label("replica", i), set.IsDown(i) ? 0 : 1);
+    w.Sample("kurz_db_replica_up", {{"replica", names[i]}}, set.IsDown(i) ? 0 : 1);
   }
-  out.append(
-      "# HELP kurz_db_replica_fallbacks_total Reads the primary answered because no replica "
-      "could.\n# TYPE kurz_db_replica_fallbacks_total counter\n");
-  AppendCounter(out, "kurz_db_replica_fallbacks_total", "", set.fallbacks());
-  out.append(
-      "# HELP kurz_db_replica_rechecks_total Links a replica did not find that were looked up "
-      "again on the primary (replication lag).\n# TYPE kurz_db_replica_rechecks_total counter\n");
-  AppendCounter(out, "kurz_db_replica_rechecks_total", "", set.rechecks());
+  w.Counter("kurz_db_replica_fallbacks_total",
+            "Reads the primary answered because no replica could.",
+            static_cast<double>(set.fallbacks()));
+  w.Counter("kurz_db_replica_rechecks_total",
+            "Links a replica did not find that were looked up again on the primary (replication "
+            "lag).",
+            static_cast<double>(set.rechecks()));
 }
 
 }  // namespace
@@ -321,7 +316,7 @@ core::Result<void> AddReadReplicas(Backends& backends, const std::vector<std::st
       return std::make_pair(name, "degraded: " + OneLine(ok.error().detail));
     });
   }
-  backends.replica_metrics = [set = bundle->set.get()](std::string& out) {
+  backends.replica_metrics = [set = bundle->set.get()](core::MetricsWriter& out) {
     AppendReplicaMetrics(*set, out);
   };
   backends.owner = std::move(bundle);

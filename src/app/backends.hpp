@@ -8,6 +8,7 @@
 
 #include "app/config.hpp"
 #include "core/error.hpp"
+#include "core/metrics_writer.hpp"
 #include "ports/account_store.hpp"
 #include "ports/click_log.hpp"
 #include "ports/click_source.hpp"
@@ -36,7 +37,7 @@ struct Backends {
   // With read replicas (AddReadReplicas): one readiness check per replica, ("replica-1",
   // "ok" or "degraded: <why>"), and the read routing's counters as Prometheus text.
   std::vector<std::function<std::pair<std::string, std::string>()>> replica_checks;
-  std::function<void(std::string&)> replica_metrics;
+  std::function<void(core::MetricsWriter&)> replica_metrics;
 };
 
 // What instances share besides the database, opened from --cache: nothing for memory:// (one

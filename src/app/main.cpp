@@ -368,49 +368,45 @@ int Serve(int argc, char** argv) {
   if (*sink != nullptr) deps.realtime = shared->realtime;
   for (const auto& check : backends->replica_checks) deps.readiness.push_back(check);
   deps.extra_metrics = [&drain, &links, sink = sink->get(),
-                        replicas = backends->replica_metrics](std::string& out) {
-    if (replicas) replicas(out);
-    http::AppendMetric(out, "kurz_shared_cache_errors_total", "counter",
-                       "Calls to the shared cache or bus that failed; served without it.",
-                       static_cast<double>(links->shared_errors()));
+                        replicas = backends->replica_metrics](core::MetricsWriter& w) {
+    if (replicas) replicas(w);
+    w.Counter("kurz_shared_cache_errors_total",
+              "Calls to the shared cache or bus that failed; served without it.",
+              static_cast<double>(links->shared_errors()));
     if (sink != nullptr) {
       const ports::EventSinkStats s = sink->Stats();
-      auto metric = [&out](const char* name, const char* type, const char* help, double v) {
-        http::AppendMetric(out, name, type, help, v);
-      };
-      metric("kurz_events_published_total", "counter", "Click events handed to the stream.",
-             static_cast<double>(s.published));
-      metric("kurz_events_delivered_total", "counter",
-             "Click events acknowledged by the Kafka cluster (acks=all).",
-             static_cast<double>(s.delivered));
-      metric("kurz_events_spooled_total", "counter",
-             "Click events written to the on-disk spool while the cluster was unreachable.",
-             static_cast<double>(s.spooled));
-      metric("kurz_events_replayed_total", "counter",
-             "Spooled click events sent again and acknowledged.", static_cast<double>(s.replayed));
-      metric("kurz_events_dropped_total", "counter",
-             "Click events lost because the spool was full or could not be written.",
-             static_cast<double>(s.dropped));
-      metric("kurz_events_spool_bytes", "gauge", "Bytes in the on-disk spool.",
-             static_cast<double>(s.spool_bytes));
-      metric("kurz_events_queued", "gauge", "Click events in memory not acknowledged yet.",
-             static_cast<double>(s.queued));
-      metric("kurz_events_connected", "gauge", "1 when a Kafka broker is reachable.",
-             s.connected ? 1.0 : 0.0);
+      w.Counter("kurz_events_published_total", "Click events handed to the stream.",
+                static_cast<double>(s.published));
+      w.Counter("kurz_events_delivered_total",
+                "Click events acknowledged by the Kafka cluster (acks=all).",
+                static_cast<double>(s.delivered));
+      w.Counter("kurz_events_spooled_total",
+                "Click events written to the on-disk spool while the cluster was unreachable.",
+                static_cast<double>(s.spooled));
+      w.Counter("kurz_events_replayed_total", "Spooled click events sent again and acknowledged.",
+                static_cast<double>(s.replayed));
+      w.Counter("kurz_events_dropped_total",
+                "Click events lost because the spool was full or could not be written.",
+                static_cast<double>(s.dropped));
+      w.Gauge("kurz_events_spool_bytes", "Bytes in the on-disk spool.",
+              static_cast<double>(s.spool_bytes));
+      w.Gauge("kurz_events_queued", "Click events in memory not acknowledged yet.",
+              static_cast<double>(s.queued));
+      w.Gauge("kurz_events_connected", "1 when a Kafka broker is reachable.",
+              s.connected ? 1.0 : 0.0);
       return;
     }
-    http::AppendMetric(out, "kurz_click_events_stored_total", "counter",
-                       "Click events counted in the database.",
-                       static_cast<double>(drain->stored()));
-    http::AppendMetric(out, "kurz_click_store_errors_total", "counter",
-                       "Failed attempts to store a batch of click events (retried).",
-                       static_cast<double>(drain->store_errors()));
-    http::AppendMetric(out, "kurz_click_events_pending", "gauge",
-                       "Click events taken from the queue and not yet stored (the open window).",
-                       static_cast<double>(drain->pending()));
-    http::AppendMetric(out, "kurz_click_events_lost_total", "counter",
-                       "Click events given up on at shutdown because storing kept failing.",
-                       static_cast<double>(drain->lost()));
+    w.Counter("kurz_click_events_stored_total", "Click events counted in the database.",
+              static_cast<double>(drain->stored()));
+    w.Counter("kurz_click_store_errors_total",
+              "Failed attempts to store a batch of click events (retried).",
+              static_cast<double>(drain->store_errors()));
+    w.Gauge("kurz_click_events_pending",
+            "Click events taken from the queue and not yet stored (the open window).",
+            static_cast<double>(drain->pending()));
+    w.Counter("kurz_click_events_lost_total",
+              "Click events given up on at shutdown because storing kept failing.",
+              static_cast<double>(drain->lost()));
   };
   deps.lookups = &lookups;
   api = std::make_unique<http::Api>(std::move(deps), api_options, threads);

@@ -19,6 +19,8 @@
 #include "app/backends.hpp"
 #include "app/config.hpp"
 #include "app/signals.hpp"
+#include "core/metrics_writer.hpp"
+#include "http/error_body.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 #include "service/click_consumer.hpp"
@@ -71,7 +73,7 @@ class WorkerHandler final : public http::Handler {
     static constexpr std::array<http::Header, 1> kJson{
         http::Header{"Content-Type", "application/json"}};
     if (request.method != http::Method::kGet && request.method != http::Method::kHead) {
-      responder.Send(405, kJson, R"({"error":{"code":"method_not_allowed","message":"use GET"}})");
+      responder.Send(405, kJson, http::ErrorBody("method_not_allowed", "use GET"));
       return;
     }
     if (request.path == "/healthz") {
@@ -86,12 +88,13 @@ class WorkerHandler final : public http::Handler {
       static constexpr std::array<http::Header, 1> kText{
           http::Header{"Content-Type", "text/plain; version=0.0.4"}};
       std::string body;
-      Render(body);
+      core::MetricsWriter w(body);
+      Render(w);
       responder.Send(200, kText, body);
     } else {
-      responder.Send(404, kJson,
-                     R"({"error":{"code":"not_found","message":"kurz worker serves /metrics, )"
-                     R"(/healthz and /readyz"}})");
+      responder.Send(
+          404, kJson,
+          http::ErrorBody("not_found", "kurz worker serves /metrics, /healthz and /readyz"));
     }
   }
 
@@ -99,62 +102,48 @@ class WorkerHandler final : public http::Handler {
                            http::Responder& responder) override {
     static constexpr std::array<http::Header, 1> kJson{
         http::Header{"Content-Type", "application/json"}};
-    std::string body = R"({"error":{"code":")";
-    body += code;
-    body += R"(","message":")";
-    for (char c : message) {
-      if (c == '"' || c == '\\') body.push_back('\\');
-      if (static_cast<unsigned char>(c) >= 0x20) body.push_back(c);
-    }
-    body += "\"}}";
-    responder.Send(status, kJson, body);
+    responder.Send(status, kJson, http::ErrorBody(code, message));
   }
 
  private:
-  void Render(std::string& out) const {
+  void Render(core::MetricsWriter& w) const {
     const service::ClickConsumer::Counters c = consumer_.counters();
-    auto metric = [&out](const char* name, const char* type, const char* help, double value) {
-      http::AppendMetric(out, name, type, help, value);
-    };
-    metric("kurz_worker_messages_consumed_total", "counter",
-           "click-events messages read from the stream.", static_cast<double>(c.consumed));
-    metric("kurz_worker_clicks_stored_total", "counter",
-           "Clicks stored (human and bot), each once.", static_cast<double>(c.stored));
-    metric("kurz_worker_duplicates_total", "counter",
-           "Replayed messages skipped because their event was stored before.",
-           static_cast<double>(c.duplicates));
-    metric("kurz_worker_malformed_total", "counter",
-           "Messages skipped because they are not valid click events.",
-           static_cast<double>(c.malformed));
-    metric("kurz_worker_windows_stored_total", "counter", "Windows of clicks stored.",
-           static_cast<double>(c.windows));
-    metric("kurz_worker_store_errors_total", "counter",
-           "Failed attempts to store a window (retried).", static_cast<double>(c.store_errors));
-    metric("kurz_worker_conflicts_total", "counter",
-           "Windows dropped because another worker had stored those partitions further "
-           "(after a rebalance); read again from the stored positions.",
-           static_cast<double>(c.conflicts));
-    metric("kurz_worker_realtime_errors_total", "counter",
-           "Real-time counter updates that failed (not retried).",
-           static_cast<double>(c.realtime_errors));
-    out +=
-        "# HELP kurz_worker_store_seconds_total Time spent storing windows, by stage.\n"
-        "# TYPE kurz_worker_store_seconds_total counter\n";
+    w.Counter("kurz_worker_messages_consumed_total", "click-events messages read from the stream.",
+              static_cast<double>(c.consumed));
+    w.Counter("kurz_worker_clicks_stored_total", "Clicks stored (human and bot), each once.",
+              static_cast<double>(c.stored));
+    w.Counter("kurz_worker_duplicates_total",
+              "Replayed messages skipped because their event was stored before.",
+              static_cast<double>(c.duplicates));
+    w.Counter("kurz_worker_malformed_total",
+              "Messages skipped because they are not valid click events.",
+              static_cast<double>(c.malformed));
+    w.Counter("kurz_worker_windows_stored_total", "Windows of clicks stored.",
+              static_cast<double>(c.windows));
+    w.Counter("kurz_worker_store_errors_total", "Failed attempts to store a window (retried).",
+              static_cast<double>(c.store_errors));
+    w.Counter("kurz_worker_conflicts_total",
+              "Windows dropped because another worker had stored those partitions further "
+              "(after a rebalance); read again from the stored positions.",
+              static_cast<double>(c.conflicts));
+    w.Counter("kurz_worker_realtime_errors_total",
+              "Real-time counter updates that failed (not retried).",
+              static_cast<double>(c.realtime_errors));
+    w.Family("kurz_worker_store_seconds_total", core::MetricsWriter::Type::kCounter,
+             "Time spent storing windows, by stage.");
     const std::pair<const char*, double> stages[] = {{"enrich", c.enrich_seconds},
                                                      {"raw", c.raw_seconds},
                                                      {"counts", c.counts_seconds},
                                                      {"realtime", c.realtime_seconds}};
     for (const auto& [stage, seconds] : stages) {
-      out += "kurz_worker_store_seconds_total{stage=\"";
-      out += stage;
-      out += "\"} " + std::to_string(seconds) + "\n";
+      w.Sample("kurz_worker_store_seconds_total", {{"stage", stage}}, seconds);
     }
-    metric("kurz_worker_lag_messages", "gauge",
-           "Messages in this worker's partitions not stored yet (high watermark minus stored "
-           "position).",
-           static_cast<double>(c.lag));
-    metric("kurz_worker_partitions", "gauge", "Partitions assigned to this worker.",
-           static_cast<double>(c.partitions));
+    w.Gauge("kurz_worker_lag_messages",
+            "Messages in this worker's partitions not stored yet (high watermark minus stored "
+            "position).",
+            static_cast<double>(c.lag));
+    w.Gauge("kurz_worker_partitions", "Partitions assigned to this worker.",
+            static_cast<double>(c.partitions));
   }
 
   const service::ClickConsumer& consumer_;

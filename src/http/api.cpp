@@ -16,8 +16,10 @@
 
 #include "core/click_event.hpp"
 #include "core/ip.hpp"
+#include "core/metrics_writer.hpp"
 #include "core/short_code.hpp"
 #include "core/time.hpp"
+#include "http/error_body.hpp"
 #include "http/openapi.hpp"
 
 namespace kurz::http {
@@ -118,13 +120,6 @@ ApiError FromError(const core::Error& e) {
       break;
   }
   return {500, "internal", "internal error"};
-}
-
-std::string ErrorBody(std::string_view code, std::string_view message) {
-  Json body;
-  body["error"]["code"] = code;
-  body["error"]["message"] = message;
-  return body.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 Json PermissionsJson(core::Permissions perms) {
@@ -695,32 +690,31 @@ Response Api::Impl::Readiness(Reply& reply) {
 std::string Api::Impl::RenderMetrics() const {
   std::string out;
   out.reserve(16384);
-  d_.metrics_sink.Render(out);
-  AppendMetric(out, "kurz_cache_hits_total", "counter", "Redirects answered from the L1 cache.",
-               static_cast<double>(d_.cache.hits()));
-  AppendMetric(out, "kurz_cache_misses_total", "counter", "Redirect lookups the L1 cache missed.",
-               static_cast<double>(d_.cache.misses()));
-  AppendMetric(out, "kurz_cache_entries", "gauge", "Entries in the L1 cache.",
-               static_cast<double>(d_.cache.size()));
-  AppendMetric(out, "kurz_click_events_total", "counter", "Click events queued for recording.",
-               static_cast<double>(d_.clicks.pushed()));
-  AppendMetric(out, "kurz_click_events_dropped_total", "counter",
-               "Click events dropped because the queue was full.",
-               static_cast<double>(d_.clicks.dropped()));
-  AppendMetric(out, "kurz_click_queue_depth", "gauge", "Click events waiting to be stored.",
-               static_cast<double>(d_.clicks.depth()));
-  AppendMetric(out, "kurz_click_queue_capacity", "gauge", "Capacity of the click queue.",
-               static_cast<double>(d_.clicks.capacity()));
-  AppendMetric(out, "kurz_rate_limit_fallbacks_total", "counter",
-               "API rate-limit checks decided by the per-process limiter because the shared store "
-               "did not answer.",
-               static_cast<double>(limit_fallbacks_.load(std::memory_order_relaxed)));
-  AppendMetric(out, "kurz_backend_errors_total", "counter",
-               "Requests answered 500 or 503 because a backend (the database) failed.",
-               static_cast<double>(backend_errors_.load(std::memory_order_relaxed)));
-  AppendMetric(out, "kurz_worker_queue_depth", "gauge", "Tasks waiting for a worker thread.",
-               static_cast<double>(d_.workers.queued()));
-  if (d_.extra_metrics) d_.extra_metrics(out);
+  core::MetricsWriter w(out);
+  d_.metrics_sink.Render(w);
+  w.Counter("kurz_cache_hits_total", "Redirects answered from the L1 cache.",
+            static_cast<double>(d_.cache.hits()));
+  w.Counter("kurz_cache_misses_total", "Redirect lookups the L1 cache missed.",
+            static_cast<double>(d_.cache.misses()));
+  w.Gauge("kurz_cache_entries", "Entries in the L1 cache.", static_cast<double>(d_.cache.size()));
+  w.Counter("kurz_click_events_total", "Click events queued for recording.",
+            static_cast<double>(d_.clicks.pushed()));
+  w.Counter("kurz_click_events_dropped_total", "Click events dropped because the queue was full.",
+            static_cast<double>(d_.clicks.dropped()));
+  w.Gauge("kurz_click_queue_depth", "Click events waiting to be stored.",
+          static_cast<double>(d_.clicks.depth()));
+  w.Gauge("kurz_click_queue_capacity", "Capacity of the click queue.",
+          static_cast<double>(d_.clicks.capacity()));
+  w.Counter("kurz_rate_limit_fallbacks_total",
+            "API rate-limit checks decided by the per-process limiter because the shared store "
+            "did not answer.",
+            static_cast<double>(limit_fallbacks_.load(std::memory_order_relaxed)));
+  w.Counter("kurz_backend_errors_total",
+            "Requests answered 500 or 503 because a backend (the database) failed.",
+            static_cast<double>(backend_errors_.load(std::memory_order_relaxed)));
+  w.Gauge("kurz_worker_queue_depth", "Tasks waiting for a worker thread.",
+          static_cast<double>(d_.workers.queued()));
+  if (d_.extra_metrics) d_.extra_metrics(w);
   return out;
 }
 

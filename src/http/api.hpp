@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/ip.hpp"
+#include "core/metrics_writer.hpp"
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 #include "http/worker_pool.hpp"
@@ -47,7 +48,7 @@ struct ApiDeps {
   const ports::Clock& clock;
   WorkerPool& workers;
   std::vector<ReadinessCheck> readiness;
-  std::function<void(std::string&)> extra_metrics;  // appends more Prometheus text
+  std::function<void(core::MetricsWriter&)> extra_metrics;  // appends more metric families
   // Threads for redirect cache misses (short database reads); null: the workers. Kept apart
   // from `workers`, whose threads may wait on group commits, and sized to the cores, since more
   // threads than cores only add switching to a read-bound path.

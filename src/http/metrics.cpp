@@ -62,34 +62,24 @@ void Metrics::RecordImmediate(Route route, int status) {
   r.count.fetch_add(1, std::memory_order_relaxed);
 }
 
-void AppendMetric(std::string& out, std::string_view name, std::string_view type,
-                  std::string_view help, double value) {
-  char line[64];
-  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
-  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
-  std::snprintf(line, sizeof line, " %.17g\n", value);
-  out.append(name).append(line);
-}
-
-void Metrics::Render(std::string& out) const {
-  char buf[160];
-  out.append("# HELP kurz_http_requests_total HTTP requests answered, by route and status.\n");
-  out.append("# TYPE kurz_http_requests_total counter\n");
+void Metrics::Render(core::MetricsWriter& w) const {
+  char status[8];
+  w.Family("kurz_http_requests_total", core::MetricsWriter::Type::kCounter,
+           "HTTP requests answered, by route and status.");
   for (std::size_t i = 0; i < kRoutes; ++i) {
     const PerRoute& r = (*routes_)[i];
+    const std::string_view route = RouteName(static_cast<Route>(i));
     for (std::size_t s = 0; s < kStatuses; ++s) {
       const std::uint64_t n = r.by_status[s].load(std::memory_order_relaxed);
       if (n == 0) continue;
-      std::snprintf(buf, sizeof buf,
-                    "kurz_http_requests_total{route=\"%.*s\",status=\"%zu\"} %llu\n",
-                    static_cast<int>(RouteName(static_cast<Route>(i)).size()),
-                    RouteName(static_cast<Route>(i)).data(), s, static_cast<unsigned long long>(n));
-      out.append(buf);
+      std::snprintf(status, sizeof status, "%zu", s);
+      w.Sample("kurz_http_requests_total", {{"route", route}, {"status", status}},
+               static_cast<double>(n));
     }
   }
-  out.append(
-      "# HELP kurz_http_request_duration_seconds Time from a complete request to its answer.\n");
-  out.append("# TYPE kurz_http_request_duration_seconds histogram\n");
+  char le[32];
+  w.Family("kurz_http_request_duration_seconds", core::MetricsWriter::Type::kHistogram,
+           "Time from a complete request to its answer.");
   for (std::size_t i = 0; i < kRoutes; ++i) {
     const PerRoute& r = (*routes_)[i];
     const std::uint64_t count = r.count.load(std::memory_order_relaxed);
@@ -99,28 +89,17 @@ void Metrics::Render(std::string& out) const {
     for (std::size_t b = 0; b <= kBucketsUs.size(); ++b) {
       cumulative += r.buckets[b].load(std::memory_order_relaxed);
       if (b < kBucketsUs.size()) {
-        std::snprintf(buf, sizeof buf,
-                      "kurz_http_request_duration_seconds_bucket{route=\"%.*s\",le=\"%g\"} %llu\n",
-                      static_cast<int>(route.size()), route.data(),
-                      static_cast<double>(kBucketsUs[b]) / 1e6,
-                      static_cast<unsigned long long>(cumulative));
+        std::snprintf(le, sizeof le, "%g", static_cast<double>(kBucketsUs[b]) / 1e6);
       } else {
-        std::snprintf(
-            buf, sizeof buf,
-            "kurz_http_request_duration_seconds_bucket{route=\"%.*s\",le=\"+Inf\"} %llu\n",
-            static_cast<int>(route.size()), route.data(),
-            static_cast<unsigned long long>(cumulative));
+        std::snprintf(le, sizeof le, "+Inf");
       }
-      out.append(buf);
+      w.Sample("kurz_http_request_duration_seconds_bucket", {{"route", route}, {"le", le}},
+               static_cast<double>(cumulative));
     }
-    std::snprintf(buf, sizeof buf, "kurz_http_request_duration_seconds_sum{route=\"%.*s\"} %.6f\n",
-                  static_cast<int>(route.size()), route.data(),
-                  static_cast<double>(r.sum_us.load(std::memory_order_relaxed)) / 1e6);
-    out.append(buf);
-    std::snprintf(
-        buf, sizeof buf, "kurz_http_request_duration_seconds_count{route=\"%.*s\"} %llu\n",
-        static_cast<int>(route.size()), route.data(), static_cast<unsigned long long>(count));
-    out.append(buf);
+    w.Sample("kurz_http_request_duration_seconds_sum", {{"route", route}},
+             static_cast<double>(r.sum_us.load(std::memory_order_relaxed)) / 1e6);
+    w.Sample("kurz_http_request_duration_seconds_count", {{"route", route}},
+             static_cast<double>(count));
   }
 }
 

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/metrics_writer.hpp"
+
 namespace kurz::http {
 
 // The routes /metrics reports separately.
@@ -37,8 +39,8 @@ class Metrics {
   void Record(Route route, int status, std::int64_t micros);
   // For answers given on the event loop right away: counted in the first latency bucket.
   void RecordImmediate(Route route, int status);
-  // Prometheus text exposition of the request metrics (other gauges are appended by the caller).
-  void Render(std::string& out) const;
+  // The request metrics' families (other components append theirs to the same writer).
+  void Render(core::MetricsWriter& w) const;
 
  private:
   static constexpr std::size_t kStatuses = 600;
@@ -54,9 +56,5 @@ class Metrics {
   };
   std::unique_ptr<std::array<PerRoute, kRoutes>> routes_;
 };
-
-// Appends "name value\n" with HELP/TYPE lines.
-void AppendMetric(std::string& out, std::string_view name, std::string_view type,
-                  std::string_view help, double value);
 
 }  // namespace kurz::http

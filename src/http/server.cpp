@@ -25,6 +25,7 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "http/error_body.hpp"
 #include "http/server_internal.hpp"
 
 namespace kurz::http {
@@ -728,8 +729,7 @@ void Connection::ProtocolError(int status, std::string_view code, std::string_vi
   }
   if (!responded_) {
     try {
-      std::string body = R"({"error":{"code":")";
-      body.append(code).append(R"(","message":")").append(message).append(R"("}})");
+      const std::string body = ErrorBody(code, message);
       static constexpr Header kJson[] = {{"Content-Type", "application/json"}};
       Send(status, kJson, body);
     } catch (...) {

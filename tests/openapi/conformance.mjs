@@ -169,11 +169,13 @@ function checkRequest(method, rawPath, what, json, res, beyond) {
     const validate = validatorFor(p.schema);
     if (!validate(value)) refusals.push(`${p.name}: ${ajv.errorsText(validate.errors)}`);
   }
+  const sent = json === undefined || json === kNotJson ? "" : ` ${JSON.stringify(json).slice(0, 200)}`;
   if (refusals.length > 0 && res.status < 300) {
-    problem(what, res, `the document refuses this request (${refusals.join("; ")}), kurz accepted it`);
+    problem(what + sent, res,
+      `the document refuses this request (${refusals.join("; ")}), kurz accepted it`);
   }
   if (refusals.length === 0 && res.status === 400 && !beyond) {
-    problem(what, res, "the document accepts this request, kurz refused it as invalid");
+    problem(what + sent, res, "the document accepts this request, kurz refused it as invalid");
   }
 }
 

@@ -78,8 +78,18 @@ const base = await new Promise((resolve, reject) => {
   });
 });
 
-function stopServer() {
-  if (server.exitCode === null && server.signalCode === null) server.kill("SIGTERM");
+// SIGTERM and wait: kurz must exit 0 (a sanitizer report on the way out is a failure too).
+async function stopServer() {
+  if (server.exitCode === null && server.signalCode === null) {
+    const exited = new Promise((resolve) => server.once("exit", resolve));
+    server.kill("SIGTERM");
+    const timer = setTimeout(() => server.kill("SIGKILL"), 15000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (server.exitCode !== 0) {
+    problems.push(`kurz ended with ${server.exitCode ?? server.signalCode}:\n${serverErr.slice(-4000)}`);
+  }
   rmSync(dataDir, { recursive: true, force: true });
 }
 
@@ -406,6 +416,10 @@ try {
   await call("GET", `/v1/urls/${code}/stats/timeseries?granularity=day&from=2026-01-01&to=2026-02-01`,
     { expect: 200 });
   await call("GET", `/v1/urls/${code}/stats/timeseries?granularity=week`, { expect: 400 });
+  await call("GET", `/v1/urls/${code}/stats/timeseries?from=2026-01-01T00:00:00.5%2B02:00&to=2026-01-02`,
+    { expect: 200 });
+  await call("GET", `/v1/urls/${code}/stats/timeseries?from=2026-01-01%2000:00:00Z&to=2026-01-02`,
+    { expect: 400, beyond: "RFC 3339 with a space separator" });
   await call("GET", `/v1/urls/${code}/stats/timeseries?granularity=minute&from=2026-01-01&to=2026-01-05`,
     { expect: 400, beyond: "more than 48 hours of minutes" });
   await call("GET", `/v1/urls/${code}/stats/timeseries?from=2026-01-02&to=2026-01-01`,
@@ -491,7 +505,7 @@ try {
 } catch (error) {
   problems.push(`the run stopped: ${error.stack}\n${serverErr}`);
 } finally {
-  stopServer();
+  await stopServer();
 }
 
 // Every operation of the document was called.

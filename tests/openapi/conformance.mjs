@@ -63,7 +63,8 @@ let serverErr = "";
 server.stderr.on("data", (chunk) => { serverErr += chunk; });
 const base = await new Promise((resolve, reject) => {
   let out = "";
-  const timer = setTimeout(() => reject(new Error(`kurz did not start:\n${out}${serverErr}`)), 30000);
+  const timer = setTimeout(
+    () => reject(new Error(`kurz did not start:\n${out}${serverErr}`)), 30000);
   server.stdout.on("data", (chunk) => {
     out += chunk;
     const m = out.match(/kurz listening on (http:\/\/127\.0\.0\.1:\d+)/);
@@ -88,7 +89,8 @@ async function stopServer() {
     clearTimeout(timer);
   }
   if (server.exitCode !== 0) {
-    problems.push(`kurz ended with ${server.exitCode ?? server.signalCode}:\n${serverErr.slice(-4000)}`);
+    const how = server.exitCode ?? server.signalCode;
+    problems.push(`kurz ended with ${how}:\n${serverErr.slice(-4000)}`);
   }
   rmSync(dataDir, { recursive: true, force: true });
 }
@@ -99,7 +101,8 @@ const problems = [];
 const called = new Map();  // "METHOD template" -> Set of statuses seen
 
 function problem(what, res, detail) {
-  problems.push(`${what}: ${detail}\n    answer: ${res.status} ${res.type} ${res.text.slice(0, 300)}`);
+  const answer = `${res.status} ${res.type} ${res.text.slice(0, 300)}`;
+  problems.push(`${what}: ${detail}\n    answer: ${answer}`);
 }
 
 // Sends one request and checks the answer against the document. Returns {status, headers, json}.
@@ -179,7 +182,8 @@ function checkRequest(method, rawPath, what, json, res, beyond) {
     const validate = validatorFor(p.schema);
     if (!validate(value)) refusals.push(`${p.name}: ${ajv.errorsText(validate.errors)}`);
   }
-  const sent = json === undefined || json === kNotJson ? "" : ` ${JSON.stringify(json).slice(0, 200)}`;
+  const sent =
+    json === undefined || json === kNotJson ? "" : ` ${JSON.stringify(json).slice(0, 200)}`;
   if (refusals.length > 0 && res.status < 300) {
     problem(what + sent, res,
       `the document refuses this request (${refusals.join("; ")}), kurz accepted it`);
@@ -220,7 +224,7 @@ function check(method, rawPath, what, res) {
   called.get(key).add(res.status);
   const response = op.responses[String(res.status)] ?? op.responses.default;
   if (!response) {
-    problem(what, res, `status ${res.status} is not documented for ${lower.toUpperCase()} ${template} ` +
+    problem(what, res, `status ${res.status} is not documented for ${method} ${template} ` +
       `(documented: ${Object.keys(op.responses).join(", ")})`);
     return;
   }
@@ -271,7 +275,9 @@ function checkBody(what, res, response) {
       validate.errors.map((e) => `${e.instancePath || "(body)"} ${e.message}`).join("\n      ")}`);
   }
   const extra = undeclared(media.schema, value, "");
-  if (extra.length > 0) problem(what, res, `fields the document does not name: ${extra.join(", ")}`);
+  if (extra.length > 0) {
+    problem(what, res, `fields the document does not name: ${extra.join(", ")}`);
+  }
 }
 
 // Fields of `value` that `schema` does not declare (through properties and allOf) where it lists
@@ -308,7 +314,9 @@ try {
   // Links: create (201, deduplicated 200, IRIs, nulls for absent fields) and refusals.
   const iri = `https://bücher.example/wiki/Straße?q=${unique()}`;
   const created = await call("POST", "/v1/urls", { json: { url: iri }, expect: 201 });
-  if (created.json?.url !== iri) problem("POST /v1/urls", created, "the IRI is not echoed as given");
+  if (created.json?.url !== iri) {
+    problem("POST /v1/urls", created, "the IRI is not echoed as given");
+  }
   await call("POST", "/v1/urls", { json: { url: iri }, expect: 200 });
   await call("POST", "/v1/urls", {
     json: { url: `https://example.com/${unique()}`, custom_code: null, expires_at: null,
@@ -413,14 +421,15 @@ try {
   await call("GET", `/v1/urls/${code}/stats/timeseries`, { expect: 200 });
   await call("GET", `/v1/urls/${code}/stats/timeseries?granularity=minute&from=` +
     encodeURIComponent(new Date(Date.now() - 600000).toISOString()), { expect: 200 });
-  await call("GET", `/v1/urls/${code}/stats/timeseries?granularity=day&from=2026-01-01&to=2026-02-01`,
+  const series = `/v1/urls/${code}/stats/timeseries`;
+  await call("GET", `${series}?granularity=day&from=2026-01-01&to=2026-02-01`,
     { expect: 200 });
   await call("GET", `/v1/urls/${code}/stats/timeseries?granularity=week`, { expect: 400 });
-  await call("GET", `/v1/urls/${code}/stats/timeseries?from=2026-01-01T00:00:00.5%2B02:00&to=2026-01-02`,
+  await call("GET", `${series}?from=2026-01-01T00:00:00.5%2B02:00&to=2026-01-02`,
     { expect: 200 });
   await call("GET", `/v1/urls/${code}/stats/timeseries?from=2026-01-01%2000:00:00Z&to=2026-01-02`,
     { expect: 400, beyond: "RFC 3339 with a space separator" });
-  await call("GET", `/v1/urls/${code}/stats/timeseries?granularity=minute&from=2026-01-01&to=2026-01-05`,
+  await call("GET", `${series}?granularity=minute&from=2026-01-01&to=2026-01-05`,
     { expect: 400, beyond: "more than 48 hours of minutes" });
   await call("GET", `/v1/urls/${code}/stats/timeseries?from=2026-01-02&to=2026-01-01`,
     { expect: 400, beyond: "from after to" });
@@ -469,7 +478,8 @@ try {
   await call("POST", "/v1/users", { json: { email: "a<b@example.com" }, expect: 400 });
   await call("POST", "/v1/users", { json: { email: null }, expect: 400 });
   await call("POST", "/v1/users", { json: { email: `x.${unique()}@a.b` }, expect: 201 });
-  await call("POST", "/v1/users", { json: { email: `ü${unique()}@bücher.example` }, expect: 201 });
+  await call("POST", "/v1/users", { json: { email: `ü${unique()}@bücher.example` },
+    expect: 201 });
   await call("POST", "/v1/users", { json: { email: `u-${unique()}@example.com`, tier: "gold" },
     expect: 400 });
   await call("POST", "/v1/users", { json: { email: `v-${unique()}@example.com`, role: "x" },

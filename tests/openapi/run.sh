@@ -7,7 +7,8 @@ if ! command -v node >/dev/null 2>&1; then
   echo "tests/openapi: Node.js is missing; run scripts/install-deps --test" >&2
   exit 1
 fi
-if [ ! -d "$dir/node_modules/@apidevtools/swagger-parser" ] || [ ! -d "$dir/node_modules/ajv" ]; then
+modules="$dir/node_modules"
+if [ ! -d "$modules/@apidevtools/swagger-parser" ] || [ ! -d "$modules/ajv-formats" ]; then
   echo "tests/openapi: its npm packages are missing; run 'npm ci' in tests/openapi" \
     "(scripts/install-deps --test does)" >&2
   exit 1

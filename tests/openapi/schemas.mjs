@@ -38,7 +38,8 @@ export function* walkSchemas(doc) {
           if (media.schema) yield { where: `${at} ${status} ${type}`, schema: media.schema };
         }
         for (const [name, header] of Object.entries(response.headers ?? {})) {
-          if (header.schema) yield { where: `${at} ${status} header ${name}`, schema: header.schema };
+          if (!header.schema) continue;
+          yield { where: `${at} ${status} header ${name}`, schema: header.schema };
         }
       }
     }

@@ -460,7 +460,8 @@ try {
     expect: 403 });
   await call("POST", "/v1/api-keys", { body: "{}", type: "text/plain", expect: 415 });
   await call("GET", "/v1/api-keys", { expect: 200 });
-  await call("GET", "/v1/api-keys", { key: bare.json.key });  // 403 once keys need a permission
+  await call("GET", "/v1/api-keys", { key: bare.json.key, expect: 403 });
+  await call("DELETE", `/v1/api-keys/${bare.json.id}`, { key: bare.json.key, expect: 403 });
   await call("DELETE", `/v1/api-keys/${key.json.id}`, { expect: 204 });
   await call("DELETE", `/v1/api-keys/${key.json.id}`, { expect: 404 });
   await call("GET", "/v1/urls", { key: key.json.key, expect: 401 });

@@ -1,0 +1,538 @@
+// node conformance.mjs KURZ_BINARY docs/openapi.json
+//
+// Starts a real kurz (embedded mode, fresh data directory), calls every operation of the OpenAPI
+// document with requests that reach its main answers (success, each kind of refusal), and checks
+// every answer against the document: the path and method are documented (or the answer is a 405
+// whose Allow header names exactly the documented methods), the status is documented for the
+// operation, the Content-Type is one the document lists for it, the body validates against its
+// schema (Ajv, every error listed) and required headers are present. It fails on the first run of
+// checks that found any mismatch, and when an operation of the document was never called.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import SwaggerParser from "@apidevtools/swagger-parser";
+import { makeAjv } from "./schemas.mjs";
+
+const [binary, docFile] = process.argv.slice(2);
+if (!binary || !docFile) {
+  console.error("usage: node conformance.mjs KURZ_BINARY docs/openapi.json");
+  process.exit(2);
+}
+
+const kAdminKey = "kz_openapi_conformance_admin_key_0123456789";
+const kRedirectLimit = 40;  // per second and burst, so that the 429 check below is quick
+
+const rawDoc = JSON.parse(readFileSync(docFile, "utf8"));
+const doc = await SwaggerParser.dereference(structuredClone(rawDoc));
+const ajv = makeAjv();
+const compiled = new Map();
+function validatorFor(schema) {
+  if (!compiled.has(schema)) compiled.set(schema, ajv.compile(schema));
+  return compiled.get(schema);
+}
+
+// ---- the document's paths as matchers ---------------------------------------------------------
+
+const kMethods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const templates = Object.keys(doc.paths).map((template) => {
+  const names = [];
+  const source = template.replace(/[.]/g, "\\.").replace(/\{([^}]+)\}/g, (_, name) => {
+    names.push(name);
+    return "([^/]+)";
+  });
+  // Literal paths win over templated ones (/healthz is not a short code).
+  return { template, names, regex: new RegExp(`^${source}$`), literal: names.length === 0 };
+});
+templates.sort((a, b) => Number(b.literal) - Number(a.literal));
+
+function findPath(path) {
+  for (const t of templates) {
+    if (t.regex.test(path)) return t.template;
+  }
+  return null;
+}
+
+// ---- the server ---------------------------------------------------------------------------------
+
+const dataDir = mkdtempSync(join(tmpdir(), "kurz-openapi-"));
+const server = spawn(binary, ["serve", "--listen", "127.0.0.1:0", "--data", dataDir,
+  "--bootstrap-key", kAdminKey, "--rate-limit-redirect", String(kRedirectLimit)],
+{ stdio: ["ignore", "pipe", "pipe"] });
+let serverErr = "";
+server.stderr.on("data", (chunk) => { serverErr += chunk; });
+const base = await new Promise((resolve, reject) => {
+  let out = "";
+  const timer = setTimeout(
+    () => reject(new Error(`kurz did not start:\n${out}${serverErr}`)), 30000);
+  server.stdout.on("data", (chunk) => {
+    out += chunk;
+    const m = out.match(/kurz listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    if (m) {
+      clearTimeout(timer);
+      resolve(m[1]);
+    }
+  });
+  server.on("exit", (code, signal) => {
+    clearTimeout(timer);
+    reject(new Error(`kurz exited (${code ?? signal}) before listening:\n${out}${serverErr}`));
+  });
+});
+
+// SIGTERM and wait: kurz must exit 0 (a sanitizer report on the way out is a failure too).
+async function stopServer() {
+  if (server.exitCode === null && server.signalCode === null) {
+    const exited = new Promise((resolve) => server.once("exit", resolve));
+    server.kill("SIGTERM");
+    const timer = setTimeout(() => server.kill("SIGKILL"), 15000);
+    await exited;
+    clearTimeout(timer);
+  }
+  if (server.exitCode !== 0) {
+    const how = server.exitCode ?? server.signalCode;
+    problems.push(`kurz ended with ${how}:\n${serverErr.slice(-4000)}`);
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+}
+
+// ---- requests and checks ------------------------------------------------------------------------
+
+const problems = [];
+const called = new Map();  // "METHOD template" -> Set of statuses seen
+
+function problem(what, res, detail) {
+  const answer = `${res.status} ${res.type} ${res.text.slice(0, 300)}`;
+  problems.push(`${what}: ${detail}\n    answer: ${answer}`);
+}
+
+// Sends one request and checks the answer against the document. Returns {status, headers, json}.
+// `beyond` names why a 400 is right for a request that the schemas accept: a rule the document
+// states in words because a schema cannot (a time in the past, a range too long, state).
+async function call(method, path,
+  { key = kAdminKey, body, json, type, accept, expect, beyond } = {}) {
+  const headers = {};
+  if (key) headers.Authorization = `Bearer ${key}`;
+  if (accept) headers.Accept = accept;
+  let payload = body;
+  if (json !== undefined) {
+    payload = JSON.stringify(json);
+    headers["Content-Type"] = "application/json";
+  }
+  if (type) headers["Content-Type"] = type;
+  const response = await fetch(base + path, { method, headers, body: payload, redirect: "manual" });
+  const text = await response.text();
+  const res = {
+    status: response.status,
+    headers: response.headers,
+    type: response.headers.get("content-type") ?? "",
+    text,
+    json: undefined,
+  };
+  if (res.type.startsWith("application/json") && text !== "") {
+    try {
+      res.json = JSON.parse(text);
+    } catch {
+      res.json = undefined;
+    }
+  }
+  const what = `${method} ${path}`;
+  if (expect !== undefined && res.status !== expect) {
+    problem(what, res, `expected status ${expect}`);
+  }
+  check(method, path, what, res);
+  checkRequest(method, path, what, json ?? parseOrFail(body), res, beyond);
+  return res;
+}
+
+const kNotJson = Symbol("not JSON");
+function parseOrFail(text) {
+  if (text === undefined || text === "") return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return kNotJson;
+  }
+}
+
+// The other direction: what the document says of the request must be what the server did with
+// it. A request that the document's schemas refuse must not succeed, and one they accept must not
+// be refused as invalid (400), or the document lies to clients and to fuzzers alike.
+function checkRequest(method, rawPath, what, json, res, beyond) {
+  const [path, query = ""] = rawPath.split("?");
+  const template = findPath(path);
+  const item = template ? doc.paths[template] : undefined;
+  const op = item?.[method.toLowerCase()];
+  if (!op || res.status === 401 || res.status === 405 || res.status === 413 ||
+      res.status === 415) {
+    return;  // refused before the request's content was looked at
+  }
+  const refusals = [];
+  const schema = op.requestBody?.content?.["application/json"]?.schema;
+  if (json === kNotJson) {
+    refusals.push("body: not JSON");
+  } else if (schema && json !== undefined) {
+    const validate = validatorFor(schema);
+    if (!validate(json)) refusals.push(`body: ${ajv.errorsText(validate.errors)}`);
+  }
+  const params = new URLSearchParams(query);
+  for (const p of [...(item.parameters ?? []), ...(op.parameters ?? [])]) {
+    if (p.in !== "query" || !params.has(p.name)) continue;
+    const raw = params.get(p.name);
+    const value = p.schema.type === "integer" && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    const validate = validatorFor(p.schema);
+    if (!validate(value)) refusals.push(`${p.name}: ${ajv.errorsText(validate.errors)}`);
+  }
+  const sent =
+    json === undefined || json === kNotJson ? "" : ` ${JSON.stringify(json).slice(0, 200)}`;
+  if (refusals.length > 0 && res.status < 300) {
+    problem(what + sent, res,
+      `the document refuses this request (${refusals.join("; ")}), kurz accepted it`);
+  }
+  if (refusals.length === 0 && res.status === 400 && !beyond) {
+    problem(what + sent, res, "the document accepts this request, kurz refused it as invalid");
+  }
+}
+
+function check(method, rawPath, what, res) {
+  const path = rawPath.split("?")[0];
+  const template = findPath(path);
+  if (!template) {
+    problem(what, res, "the path is not in the document");
+    return;
+  }
+  const item = doc.paths[template];
+  const lower = method.toLowerCase();
+  // HEAD is answered wherever GET is; the document lists it only where it is a separate operation.
+  const op = item[lower] ?? (lower === "head" ? item.get : undefined);
+  if (!op) {
+    if (res.status !== 405) {
+      problem(what, res, `${method} is not documented for ${template}, so the answer must be 405`);
+      return;
+    }
+    const documented = kMethods.filter((m) => item[m] || (m === "head" && item.get))
+      .map((m) => m.toUpperCase()).sort();
+    const allow = (res.headers.get("allow") ?? "").split(",").map((s) => s.trim()).filter(Boolean)
+      .sort();
+    if (allow.join(",") !== documented.join(",")) {
+      problem(what, res, `Allow is '${allow}', the document has ${documented} for ${template}`);
+    }
+    checkBody(what, res, doc.components.responses.MethodNotAllowed);
+    return;
+  }
+  const key = `${lower === "head" && !item.head ? "get" : lower} ${template}`;
+  if (!called.has(key)) called.set(key, new Set());
+  called.get(key).add(res.status);
+  const response = op.responses[String(res.status)] ?? op.responses.default;
+  if (!response) {
+    problem(what, res, `status ${res.status} is not documented for ${method} ${template} ` +
+      `(documented: ${Object.keys(op.responses).join(", ")})`);
+    return;
+  }
+  for (const [name, header] of Object.entries(response.headers ?? {})) {
+    const value = res.headers.get(name);
+    if (value === null) {
+      if (header.required) problem(what, res, `required header ${name} is missing`);
+      continue;
+    }
+    if (header.schema) {
+      const v = header.schema.type === "integer" && /^-?\d+$/.test(value) ? Number(value) : value;
+      const validate = validatorFor(header.schema);
+      if (!validate(v)) problem(what, res, `header ${name}: ${ajv.errorsText(validate.errors)}`);
+    }
+  }
+  if (lower === "head") {
+    if (res.text !== "") problem(what, res, "a HEAD answer has a body");
+    return;
+  }
+  checkBody(what, res, response);
+}
+
+function checkBody(what, res, response) {
+  const content = response.content ?? {};
+  const types = Object.keys(content);
+  if (types.length === 0) {
+    if (res.text !== "") problem(what, res, "the document says no body, the answer has one");
+    return;
+  }
+  const mediaType = res.type.split(";")[0].trim().toLowerCase();
+  const media = content[mediaType];
+  if (!media) {
+    problem(what, res, `Content-Type ${mediaType || "(none)"} is not one of ${types.join(", ")}`);
+    return;
+  }
+  if (!media.schema) return;
+  let value = res.text;
+  if (mediaType === "application/json") {
+    if (res.json === undefined) {
+      problem(what, res, "the body is not JSON");
+      return;
+    }
+    value = res.json;
+  }
+  const validate = validatorFor(media.schema);
+  if (!validate(value)) {
+    problem(what, res, `the body does not match the schema:\n      ${
+      validate.errors.map((e) => `${e.instancePath || "(body)"} ${e.message}`).join("\n      ")}`);
+  }
+  const extra = undeclared(media.schema, value, "");
+  if (extra.length > 0) {
+    problem(what, res, `fields the document does not name: ${extra.join(", ")}`);
+  }
+}
+
+// Fields of `value` that `schema` does not declare (through properties and allOf) where it lists
+// properties and says nothing of additionalProperties: the document keeps response objects open
+// for later fields, but every field the server sends today must be named in it.
+function undeclared(schema, value, at) {
+  if (Array.isArray(value)) {
+    return schema.items ? value.flatMap((v, i) => undeclared(schema.items, v, `${at}/${i}`)) : [];
+  }
+  if (value === null || typeof value !== "object") return [];
+  const parts = [schema, ...(schema.allOf ?? [])];
+  if (parts.some((p) => p.additionalProperties !== undefined) || !parts.some((p) => p.properties)) {
+    return [];  // free-form, or open by the document's own word
+  }
+  const properties = Object.assign({}, ...parts.map((p) => p.properties ?? {}));
+  return Object.entries(value).flatMap(([name, v]) =>
+    properties[name] ? undeclared(properties[name], v, `${at}/${name}`) : [`${at}/${name}`]);
+}
+
+// ---- the calls ----------------------------------------------------------------------------------
+
+const unique = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+
+try {
+  // Operations.
+  await call("GET", "/healthz", { key: null, expect: 200 });
+  await call("GET", "/readyz", { key: null, expect: 200 });
+  await call("GET", "/metrics", { key: null, expect: 200 });
+  const served = await call("GET", "/v1/openapi.json", { key: null, expect: 200 });
+  if (JSON.stringify(served.json) !== JSON.stringify(rawDoc)) {
+    problems.push(`GET /v1/openapi.json: the served document is not ${docFile} (rebuild kurz?)`);
+  }
+
+  // Links: create (201, deduplicated 200, IRIs, nulls for absent fields) and refusals.
+  const iri = `https://bücher.example/wiki/Straße?q=${unique()}`;
+  const created = await call("POST", "/v1/urls", { json: { url: iri }, expect: 201 });
+  if (created.json?.url !== iri) {
+    problem("POST /v1/urls", created, "the IRI is not echoed as given");
+  }
+  await call("POST", "/v1/urls", { json: { url: iri }, expect: 200 });
+  await call("POST", "/v1/urls", {
+    json: { url: `https://example.com/${unique()}`, custom_code: null, expires_at: null,
+      expires_in: null, redirect_type: null, metadata: null },
+    expect: 201,
+  });
+  const custom = `oa-${unique()}`;
+  await call("POST", "/v1/urls", {
+    json: { url: `https://example.com/${unique()}`, custom_code: custom, expires_in: 3600,
+      redirect_type: 302, metadata: { campaign: "spring", nested: { n: [1, 2] } } },
+    expect: 201,
+  });
+  await call("POST", "/v1/urls", { json: { url: "https://example.com/x", custom_code: custom },
+    expect: 409 });
+  await call("POST", "/v1/urls", {
+    json: { url: `https://example.com/${unique()}`, expires_at: "2099-01-01T00:00:00+02:00",
+      redirect_type: 307 },
+    expect: 201,
+  });
+  await call("POST", "/v1/urls", { body: "{not json", type: "application/json", expect: 400 });
+  await call("POST", "/v1/urls", { json: ["an", "array"], expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: "ftp://example.com/" }, expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: "https://example.com/", custom_code: "HealthZ" },
+    expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: "https://example.com/", expires_in: 3162240001 },
+    expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: "https://example.com/", colour: "red" },
+    expect: 400 });
+  await call("POST", "/v1/urls", { body: "{}", type: "text/plain", expect: 415 });
+  await call("POST", "/v1/urls", { key: null, json: { url: "https://example.com/" }, expect: 401 });
+  await call("POST", "/v1/urls", { key: "kz_no_such_key", json: { url: "https://example.com/" },
+    expect: 401 });
+  await call("POST", "/v1/urls", { body: JSON.stringify({ url: "x".repeat(70 * 1024) }),
+    type: "application/json", expect: 413 });
+
+  // The bounds the document gives, from both sides.
+  const url = () => `https://example.com/${unique()}`;
+  await call("POST", "/v1/urls", { json: { url: url(), expires_in: 3162240000 }, expect: 201 });
+  await call("POST", "/v1/urls", { json: { url: url(), expires_in: 0 }, expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: url(), expires_in: 1.5 }, expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: url(), expires_at: null, expires_in: 60 },
+    expect: 201 });
+  await call("POST", "/v1/urls", {
+    json: { url: url(), expires_at: "2099-01-01T00:00:00Z", expires_in: 60 }, expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: url(), expires_at: "2001-01-01T00:00:00Z" },
+    expect: 400, beyond: "expires_at must be in the future" });
+  await call("POST", "/v1/urls", { json: { url: url(), expires_at: "tomorrow" }, expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: `HTTPS://EXAMPLE.COM/${unique()}` }, expect: 201 });
+  await call("POST", "/v1/urls", { json: { url: "https://exa mple.com/" }, expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: `${base}/abc` }, expect: 400,
+    beyond: "a URL of this service" });
+  await call("POST", "/v1/urls", { json: { url: "https://[no:such:ipv6]/" }, expect: 400,
+    beyond: "an invalid host" });
+  await call("POST", "/v1/urls", { json: { url: url(), custom_code: "ADMIN" }, expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: url(), custom_code: "ab" }, expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: url(), custom_code: "favicon.ico" }, expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: url(), custom_code: `Admin-${unique()}` },
+    expect: 201 });
+  await call("POST", "/v1/urls", { json: { url: url(), redirect_type: 308 }, expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: url(), metadata: ["not", "an", "object"] },
+    expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: url(), metadata: { big: "x".repeat(5000) } },
+    expect: 400, beyond: "metadata is at most 4096 bytes serialized" });
+  await call("POST", "/v1/urls", { json: { url: null }, expect: 400 });
+
+  // Links: list (pages), get, delete, methods not allowed.
+  const first = await call("GET", "/v1/urls?limit=2", { expect: 200 });
+  const cursor = first.json?.next_cursor;
+  if (typeof cursor !== "string") problem("GET /v1/urls?limit=2", first, "expected a next page");
+  const last = await call("GET", `/v1/urls?limit=1000&cursor=${encodeURIComponent(cursor)}`,
+    { expect: 200 });
+  if (last.json?.next_cursor !== null) problem("GET /v1/urls (last page)", last, "next_cursor");
+  await call("GET", "/v1/urls?limit=0", { expect: 400 });
+  await call("GET", "/v1/urls?cursor=%%%", { expect: 400 });
+  await call("PUT", "/v1/urls", { json: {}, expect: 405 });
+  const code = created.json.code;
+  await call("GET", `/v1/urls/${code}`, { expect: 200 });
+  await call("HEAD", `/v1/urls/${code}`, { expect: 200 });
+  await call("GET", "/v1/urls/NoSuchCode9", { expect: 404 });
+  await call("PATCH", `/v1/urls/${code}`, { json: {}, expect: 405 });
+
+  // Analytics: after a few redirects (GET and HEAD, each redirect type, 404 and 410 pages).
+  await call("GET", `/${code}`, { key: null, expect: 301 });
+  await call("HEAD", `/${code}`, { key: null, expect: 301 });
+  await call("GET", `/${custom}`, { key: null, expect: 302 });
+  const temp = await call("POST", "/v1/urls", {
+    json: { url: `https://example.com/${unique()}`, redirect_type: 307 }, expect: 201 });
+  await call("GET", `/${temp.json.code}?ignored=1`, { key: null, expect: 307 });
+  await call("GET", "/NoSuchCode9", { key: null, expect: 404 });
+  await call("GET", "/NoSuchCode9", { key: null, accept: "application/json", expect: 404 });
+  await call("GET", "/not.a.code", { key: null, expect: 404 });
+  await call("POST", `/${code}`, { key: null, body: "", expect: 405 });
+  await call("GET", `/v1/urls/${code}/stats`, { expect: 200 });
+  await call("GET", `/v1/urls/${code}/stats?from=2026-01-01&to=2026-01-31&top=3`, { expect: 200 });
+  await call("GET", `/v1/urls/${code}/stats?top=0`, { expect: 400 });
+  await call("GET", `/v1/urls/${code}/stats?from=2026-02-30`, { expect: 400 });
+  await call("GET", `/v1/urls/${code}/stats?from=2026-03-01&to=2026-02-01`, { expect: 400,
+    beyond: "from after to" });
+  await call("GET", `/v1/urls/${code}/stats?from=2024-01-01&to=2026-01-01`, { expect: 400,
+    beyond: "more than 366 days" });
+  await call("GET", "/v1/urls/NoSuchCode9/stats", { expect: 404 });
+  await call("GET", `/v1/urls/${code}/stats/timeseries`, { expect: 200 });
+  await call("GET", `/v1/urls/${code}/stats/timeseries?granularity=minute&from=` +
+    encodeURIComponent(new Date(Date.now() - 600000).toISOString()), { expect: 200 });
+  const series = `/v1/urls/${code}/stats/timeseries`;
+  await call("GET", `${series}?granularity=day&from=2026-01-01&to=2026-02-01`,
+    { expect: 200 });
+  await call("GET", `/v1/urls/${code}/stats/timeseries?granularity=week`, { expect: 400 });
+  await call("GET", `${series}?from=2026-01-01T00:00:00.5%2B02:00&to=2026-01-02`,
+    { expect: 200 });
+  await call("GET", `/v1/urls/${code}/stats/timeseries?from=2026-01-01%2000:00:00Z&to=2026-01-02`,
+    { expect: 400, beyond: "RFC 3339 with a space separator" });
+  await call("GET", `${series}?granularity=minute&from=2026-01-01&to=2026-01-05`,
+    { expect: 400, beyond: "more than 48 hours of minutes" });
+  await call("GET", `/v1/urls/${code}/stats/timeseries?from=2026-01-02&to=2026-01-01`,
+    { expect: 400, beyond: "from after to" });
+  await call("GET", `/v1/urls/${code}/stats/timeseries?from=yesterday`, { expect: 400 });
+  await call("GET", "/v1/urls/NoSuchCode9/stats/timeseries", { expect: 404 });
+  await call("POST", `/v1/urls/${code}/stats`, { json: {}, expect: 405 });
+
+  await call("DELETE", `/v1/urls/${temp.json.code}`, { expect: 204 });
+  await call("DELETE", `/v1/urls/${temp.json.code}`, { expect: 404 });
+  await call("GET", `/${temp.json.code}`, { key: null, expect: 410 });
+  await call("GET", `/${temp.json.code}`, { key: null, accept: "application/json", expect: 410 });
+
+  // Keys.
+  const key = await call("POST", "/v1/api-keys", {
+    json: { name: "conformance", permissions: ["read", "read", "create"] }, expect: 201 });
+  await call("POST", "/v1/api-keys", { json: {}, expect: 201 });
+  await call("POST", "/v1/api-keys", { json: { name: null, permissions: null }, expect: 201 });
+  const bare = await call("POST", "/v1/api-keys", { json: { permissions: [] }, expect: 201 });
+  await call("POST", "/v1/api-keys", { json: { permissions: ["update"] }, expect: 400 });
+  await call("POST", "/v1/api-keys", { json: { name: "x".repeat(101) }, expect: 400 });
+  await call("POST", "/v1/api-keys", { json: { name: "x".repeat(100) }, expect: 201 });
+  await call("POST", "/v1/api-keys", { json: { name: "é".repeat(60) }, expect: 400,
+    beyond: "name is at most 100 bytes of UTF-8" });
+  await call("POST", "/v1/api-keys", { json: { name: 5 }, expect: 400 });
+  await call("POST", "/v1/api-keys", { json: { permissions: "read" }, expect: 400 });
+  await call("POST", "/v1/api-keys", { json: { label: "x" }, expect: 400 });
+  await call("POST", "/v1/api-keys", { key: key.json.key, json: { permissions: ["admin"] },
+    expect: 403 });
+  await call("POST", "/v1/api-keys", { body: "{}", type: "text/plain", expect: 415 });
+  await call("GET", "/v1/api-keys", { expect: 200 });
+  await call("GET", "/v1/api-keys", { key: bare.json.key, expect: 403 });
+  await call("DELETE", `/v1/api-keys/${bare.json.id}`, { key: bare.json.key, expect: 403 });
+  await call("DELETE", `/v1/api-keys/${key.json.id}`, { expect: 204 });
+  await call("DELETE", `/v1/api-keys/${key.json.id}`, { expect: 404 });
+  await call("GET", "/v1/urls", { key: key.json.key, expect: 401 });
+  await call("GET", `/v1/api-keys/${bare.json.id}`, { expect: 405 });
+
+  // Users.
+  const email = `oa-${unique()}@example.com`;
+  const user = await call("POST", "/v1/users", { json: { email, tier: "pro" }, expect: 201 });
+  await call("POST", "/v1/users", { json: { email }, expect: 409 });
+  await call("POST", "/v1/users", { json: { email: `t-${unique()}@example.com`, tier: null },
+    expect: 201 });
+  await call("POST", "/v1/users", { json: { email: "not-an-email" }, expect: 400 });
+  await call("POST", "/v1/users", { json: { email: "ada@localhost" }, expect: 400 });
+  await call("POST", "/v1/users", { json: { email: "ada@example.com." }, expect: 400 });
+  await call("POST", "/v1/users", { json: { email: "a<b@example.com" }, expect: 400 });
+  await call("POST", "/v1/users", { json: { email: null }, expect: 400 });
+  await call("POST", "/v1/users", { json: { email: `x.${unique()}@a.b` }, expect: 201 });
+  await call("POST", "/v1/users", { json: { email: `ü${unique()}@bücher.example` },
+    expect: 201 });
+  await call("POST", "/v1/users", { json: { email: `u-${unique()}@example.com`, tier: "gold" },
+    expect: 400 });
+  await call("POST", "/v1/users", { json: { email: `v-${unique()}@example.com`, role: "x" },
+    expect: 400 });
+  await call("POST", "/v1/users", { key: user.json.api_key, json: { email: "a@b.example" },
+    expect: 403 });
+  await call("GET", "/v1/users", { expect: 200 });
+  await call("GET", `/v1/users/${user.json.id}`, { expect: 200 });
+  await call("GET", "/v1/users/999999", { expect: 404 });
+  await call("GET", "/v1/users/abc", { expect: 404 });
+  const theirs = await call("POST", "/v1/urls", { key: user.json.api_key,
+    json: { url: `https://example.com/${unique()}` }, expect: 201 });
+  await call("GET", `/v1/urls/${theirs.json.code}`, { expect: 404 });  // another user's link
+  await call("PATCH", `/v1/users/${user.json.id}`, { json: { status: "suspended" }, expect: 200 });
+  await call("GET", "/v1/urls", { key: user.json.api_key, expect: 401 });
+  await call("GET", `/${theirs.json.code}`, { key: null, expect: 410 });
+  await call("PATCH", `/v1/users/${user.json.id}`, { json: { status: "active" }, expect: 200 });
+  await call("PATCH", `/v1/users/${user.json.id}`, { json: { status: "gone" }, expect: 400 });
+  await call("PATCH", `/v1/users/${user.json.id}`, { json: { status: "active", tier: "pro" },
+    expect: 400 });
+  await call("PATCH", "/v1/users/999999", { json: { status: "active" }, expect: 404 });
+  await call("PATCH", "/v1/users/1", { json: { status: "suspended" }, expect: 400,
+    beyond: "you cannot suspend yourself" });
+  await call("PATCH", `/v1/users/${user.json.id}`, { json: { status: null }, expect: 400 });
+  await call("DELETE", `/v1/users/${user.json.id}`, { expect: 405 });
+
+  // Rate limit on redirects: a burst beyond the limit gets 429 with its headers.
+  let limited = false;
+  for (let i = 0; i < kRedirectLimit * 3 && !limited; i++) {
+    limited = (await call("GET", `/${code}`, { key: null })).status === 429;
+  }
+  if (!limited) problems.push(`GET /${code}: no 429 after ${kRedirectLimit * 3} redirects`);
+} catch (error) {
+  problems.push(`the run stopped: ${error.stack}\n${serverErr}`);
+} finally {
+  await stopServer();
+}
+
+// Every operation of the document was called.
+for (const [template, item] of Object.entries(doc.paths)) {
+  for (const method of kMethods) {
+    if (item[method] && !called.has(`${method} ${template}`)) {
+      problems.push(`${method.toUpperCase()} ${template}: never called by this test`);
+    }
+  }
+}
+
+const total = [...called.values()].reduce((n, s) => n + s.size, 0);
+if (problems.length > 0) {
+  console.error(`${problems.length} disagreements between kurz and ${docFile}:`);
+  for (const p of problems) console.error(`- ${p}`);
+  process.exit(1);
+}
+console.log(`kurz answers as ${docFile} says: ${called.size} operations, ${total} (operation, ` +
+  "status) pairs checked");

@@ -15,7 +15,8 @@ What it does, in order:
 wrk runs on the same machine and shares its cores: figures are for comparing servers in one
 run, not absolute capacity.
 
-Usage: bench/run.py [--links N] [--duration S] [--rounds R] [--kurz PATH]
+Usage: bench/run.py [--links N] [--duration S] [--rounds R] [--kurz PATH] [--against PATH]
+With --against, step 4 alternates this kurz and another kurz binary instead of nginx.
 Needs: wrk, nginx (scripts/install-deps --bench) and a release build of kurz.
 """
 
@@ -329,6 +330,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=2, help="A B pairs per configuration")
     ap.add_argument("--kurz", default=os.path.join(ROOT, "build/release/src/app/kurz"))
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--against", metavar="KURZ",
+                    help="compare the cached redirects with another kurz binary (say, a build "
+                         "of the previous commit) instead of nginx, A B A B on copies of the "
+                         "same data")
     ap.add_argument("--bulk", type=int, default=0,
                     help="also write this many links straight into SQLite (e.g. 10000000) and "
                          "measure uniform random redirects over all of them")
@@ -388,24 +393,38 @@ def main():
     print(f"\n{len(codes)} links loaded (codes equal but for case dropped: nginx cannot tell them apart)")
 
     results = {}
+    other = "before" if args.against else "nginx"
+    if args.against:
+        # The other kurz gets a copy of the data, so the two never share a database file.
+        data_b = os.path.join(work, "data-before")
+        shutil.copytree(data, data_b)
     for threads, workers, label in ((1, 1, "1 thread / 1 worker"), (0, "auto", "default threads / auto")):
-        nginx, nginx_url = start_nginx(work, codes, workers)
         kurz = Kurz(args.kurz, data, threads)
         env = {"KURZ_BENCH_CODES": codes_file}
         # Warm-up: random picks for long enough that (nearly) every code has been read once
         # into kurz's cache (about five picks per code), and nginx's map.
-        run_wrk(kurz.url, f"{lua}/redirect.lua", 64, max(3, 5 * len(codes) // 60_000),
-                kurz.proc.pid, env, kurz.settle)
-        run_wrk(nginx_url, f"{lua}/redirect.lua", 64, 2, nginx.pid, env)
+        warm = max(3, 5 * len(codes) // 60_000)
+        run_wrk(kurz.url, f"{lua}/redirect.lua", 64, warm, kurz.proc.pid, env, kurz.settle)
+        if args.against:
+            before = Kurz(args.against, data_b, threads)
+            b_url, b_pid, b_settle = before.url, before.proc.pid, before.settle
+            run_wrk(b_url, f"{lua}/redirect.lua", 64, warm, b_pid, env, b_settle)
+        else:
+            nginx, b_url = start_nginx(work, codes, workers)
+            b_pid, b_settle = nginx.pid, None
+            run_wrk(b_url, f"{lua}/redirect.lua", 64, 2, b_pid, env)
         rows = []
         for _ in range(args.rounds):
             rows.append(("kurz", run_wrk(kurz.url, f"{lua}/redirect.lua", 64, args.duration,
                                          kurz.proc.pid, env, kurz.settle)))
-            rows.append(("nginx", run_wrk(nginx_url, f"{lua}/redirect.lua", 64, args.duration,
-                                          nginx.pid, env)))
+            rows.append((other, run_wrk(b_url, f"{lua}/redirect.lua", 64, args.duration,
+                                        b_pid, env, b_settle)))
         kurz.stop()
-        nginx.send_signal(signal.SIGQUIT)
-        nginx.wait(timeout=30)
+        if args.against:
+            before.stop()
+        else:
+            nginx.send_signal(signal.SIGQUIT)
+            nginx.wait(timeout=30)
         results[label] = rows
 
     miss = None
@@ -422,13 +441,13 @@ def main():
     print(f"{'config':<28} {'server':<6} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'cpu us':>8}")
     for label, rows in results.items():
         for server, r in rows:
-            print(f"{label:<28} {server:<6} {fmt(r, threads=server == 'kurz')}")
+            print(f"{label:<28} {server:<6} {fmt(r, threads=server != 'nginx')}")
         k = [r for s, r in rows if s == "kurz"]
-        n = [r for s, r in rows if s == "nginx"]
+        n = [r for s, r in rows if s == other]
         avg = lambda xs, key: sum(x[key] for x in xs) / len(xs)
         print(f"{label:<28} {'ratio':<6} {avg(k, 'rps') / avg(n, 'rps'):>10.2f} "
               f"{avg(k, 'p50') / avg(n, 'p50'):>8.2f} {avg(k, 'p99') / avg(n, 'p99'):>8.2f} "
-              f"{avg(k, 'cpu_us') / avg(n, 'cpu_us'):>8.2f}   (kurz / nginx)")
+              f"{avg(k, 'cpu_us') / avg(n, 'cpu_us'):>8.2f}   (kurz / {other})")
     if miss:
         cached = [r for s_, r in results["default threads / auto"] if s_ == "kurz"]
         cached_rps = sum(r["rps"] for r in cached) / len(cached)

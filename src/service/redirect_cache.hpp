@@ -22,7 +22,7 @@ namespace kurz::service {
 //
 // Memory: each entry is one allocation holding its code and Location inline (plus its own copy of
 // the options block, for the links that have one), indexed by an open-addressing table of
-// pointers (linear probing, at most 3/4 full): about 100 bytes per link beyond the URL's own
+// pointers (linear probing, at most 3/4 full): about 90 bytes per link beyond the URL's own
 // bytes (bench/micro measures it).
 //
 // Races with writers are closed by generations: a filler reads Generation(code) before asking the

@@ -11,6 +11,7 @@
 
 #include "core/base62.hpp"
 #include "core/code_scrambler.hpp"
+#include "core/redirect.hpp"
 #include "core/url.hpp"
 #include "service/click_queue.hpp"
 #include "service/redirect_cache.hpp"
@@ -57,20 +58,48 @@ void BM_CacheHit(benchmark::State& state) {
   codes.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     codes.push_back(core::EncodeBase62(i * 7919 % core::kCodeSpace));
-    service::CacheValue v{service::CacheKind::kRedirect, 301,
-                          "https://example.com/page/" + std::to_string(i), 0};
+    core::ResolvedLink v{core::LinkState::kActive, core::RedirectType::k301,
+                         "https://example.com/page/" + std::to_string(i)};
     cache.Fill(codes.back(), v, cache.Generation(codes.back()), 0);
   }
   std::mt19937_64 rng(42);
   std::size_t found = 0;
   for (auto _ : state) {
     const std::string& code = codes[rng() % n];
-    cache.Lookup(code, 1,
-                 [&](const service::RedirectCache::Hit& hit) { found += hit.location.size(); });
+    cache.Lookup(code, 1, [&](const core::ResolvedLinkView& hit) { found += hit.location.size(); });
   }
   benchmark::DoNotOptimize(found);
 }
 BENCHMARK(BM_CacheHit)->Arg(10'000)->Arg(1'000'000);
+
+// L1 hit and its answer (status, Location, Cache-Control), as the redirect hit path does it.
+void BM_CacheHitAnswer(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  service::RedirectCache cache(n, 2'000'000);
+  std::vector<std::string> codes;
+  codes.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    codes.push_back(core::EncodeBase62(i * 7919 % core::kCodeSpace));
+    core::ResolvedLink v{core::LinkState::kActive,
+                         i % 4 == 0 ? core::RedirectType::k302 : core::RedirectType::k301,
+                         "https://example.com/page/" + std::to_string(i),
+                         i % 8 == 0 ? core::Micros{5} : core::Micros{0}};
+    cache.Fill(codes.back(), v, cache.Generation(codes.back()), 0);
+  }
+  const core::RedirectRequest request{false, "text/html,application/xhtml+xml"};
+  std::mt19937_64 rng(42);
+  std::size_t sent = 0;
+  for (auto _ : state) {
+    const std::string& code = codes[rng() % n];
+    cache.Lookup(code, 1, [&](const core::ResolvedLinkView& link) {
+      const core::RedirectAnswer answer = core::AnswerRedirect(link, 10, request);
+      sent += static_cast<std::size_t>(answer.status) + answer.location.size() +
+              answer.CacheControl().size() + answer.body.size();
+    });
+  }
+  benchmark::DoNotOptimize(sent);
+}
+BENCHMARK(BM_CacheHitAnswer)->Arg(10'000)->Arg(1'000'000);
 
 // Heap bytes the L1 spends per cached link beyond the URL's own bytes (goal: at most 150).
 void BM_CacheMemoryPerEntry(benchmark::State& state) {
@@ -83,10 +112,10 @@ void BM_CacheMemoryPerEntry(benchmark::State& state) {
     char digits[16];
     for (std::size_t i = 0; i < kEntries; ++i) {
       std::snprintf(digits, sizeof digits, "%010zu", i);
-      service::CacheValue v{service::CacheKind::kRedirect, 301, url_base + digits, 0};
+      core::ResolvedLink v{core::LinkState::kActive, core::RedirectType::k301, url_base + digits};
       url_bytes += v.location.size();
       const std::string code = core::EncodeBase62(i * 7919 % core::kCodeSpace);
-      cache->Fill(code, std::move(v), cache->Generation(code), 0);
+      cache->Fill(code, v, cache->Generation(code), 0);
     }
     const std::size_t after = mallinfo2().uordblks;
     state.counters["bytes_per_entry_beyond_url"] =

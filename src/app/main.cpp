@@ -257,8 +257,10 @@ int Serve(int argc, char** argv) {
     reload_suspended();
     auto subscribed = shared->bus->Subscribe([&cache, reload_suspended](const auto& message) {
       if (message.lost || message.code == service::kFlushAll) {
-        cache.Clear();
+        // The set first: a miss between a clear and the reload would fill the L1 with the old
+        // answer for good; one that read the old set before the clear has its fill refused.
         reload_suspended();
+        cache.Clear();
       } else {
         cache.Invalidate(message.code);
       }

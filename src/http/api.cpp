@@ -17,6 +17,7 @@
 #include "core/click_event.hpp"
 #include "core/ip.hpp"
 #include "core/metrics_writer.hpp"
+#include "core/redirect.hpp"
 #include "core/short_code.hpp"
 #include "core/time.hpp"
 #include "http/error_body.hpp"
@@ -38,19 +39,6 @@ constexpr int kDefaultTop = 10;  // values per breakdown in /stats
 constexpr int kMaxTop = 1000;
 constexpr std::int64_t kMaxExpiresInSeconds = 100LL * 366 * 24 * 3600;
 
-constexpr std::string_view kNotFoundHtml =
-    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Link not "
-    "found</title></head>\n<body><h1>Link not found</h1><p>There is no short link at this "
-    "address. Check it for typing mistakes.</p></body></html>\n";
-constexpr std::string_view kGoneHtml =
-    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Link "
-    "gone</title></head>\n<body><h1>Link gone</h1><p>This short link was deleted or has "
-    "expired.</p></body></html>\n";
-constexpr std::string_view kNotFoundJson =
-    R"({"error":{"code":"not_found","message":"no link with this code"}})";
-constexpr std::string_view kGoneJson =
-    R"({"error":{"code":"gone","message":"this link was deleted or has expired"}})";
-
 std::int64_t MonotonicMicros() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
@@ -64,23 +52,6 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
     if (a != prefix[i]) return false;
   }
   return true;
-}
-
-bool WantsJson(const Request& req) {
-  return req.accept.find("application/json") != std::string_view::npos;
-}
-
-// The answer for a code with no link (404) or a deleted/expired one (410): an HTML page for
-// people, JSON when asked for.
-struct MissingLinkPage {
-  int status;
-  std::string_view content_type;
-  std::string_view body;
-};
-MissingLinkPage MissingLink(const Request& req, bool gone) {
-  const bool json = WantsJson(req);
-  return {gone ? 410 : 404, json ? "application/json" : "text/html; charset=utf-8",
-          gone ? (json ? kGoneJson : kGoneHtml) : (json ? kNotFoundJson : kNotFoundHtml)};
 }
 
 // Request ids we echo: 1..128 printable ASCII characters (space included).
@@ -319,14 +290,15 @@ class Reply {
     return Error(ApiError{status, code, std::move(message)});
   }
   Response Empty(int status) { return Base(status); }
-  // A redirect: cacheable by edges for 301 (the seed's CDN TTL), never for 302/307.
-  Response Redirect(int status, std::string location) {
+  // An answer of the redirect path (core::AnswerRedirect decided it, Cache-Control included).
+  Response Redirect(const core::RedirectAnswer& answer) {
     Response r;
-    r.status = status;
+    r.status = answer.status;
     r.headers.emplace_back("X-Request-Id", request_id_);
-    r.headers.emplace_back("Location", std::move(location));
-    r.headers.emplace_back("Cache-Control",
-                           status == 301 ? "public, max-age=3600" : "private, max-age=0");
+    if (!answer.location.empty()) r.headers.emplace_back("Location", answer.location);
+    r.headers.emplace_back("Cache-Control", answer.CacheControl());
+    if (!answer.content_type.empty()) r.headers.emplace_back("Content-Type", answer.content_type);
+    r.body = answer.body;
     return r;
   }
 
@@ -385,8 +357,9 @@ class Api::Impl {
   }
 
   void Redirect(const Request& req, Responder& res);
-  void AnswerMissingLink(const Request& req, Responder& res, std::string_view request_id,
-                         bool gone);
+  // Sends an answer of the redirect path on the loop (no allocation); the caller counts it.
+  void SendRedirectAnswer(Responder& res, std::string_view request_id,
+                          const core::RedirectAnswer& answer);
   // The client's address: the peer, or what trusted proxies say it is (core::ClientIp).
   core::IpAddress ClientIp(const Request& req) const {
     return core::ClientIp(req.peer_ip, req.forwarded_for, o_.trusted_proxies);
@@ -524,13 +497,19 @@ void Api::Impl::Handle(const Request& req, Responder& res) {
   Redirect(req, res);
 }
 
-void Api::Impl::AnswerMissingLink(const Request& req, Responder& res, std::string_view request_id,
-                                  bool gone) {
-  const MissingLinkPage page = MissingLink(req, gone);
-  const Header headers[] = {{"X-Request-Id", request_id},
-                            {"Content-Type", page.content_type},
-                            {"Cache-Control", "no-store"}};
-  SendSync(Route::kRedirect, res, page.status, headers, page.body);
+void Api::Impl::SendRedirectAnswer(Responder& res, std::string_view request_id,
+                                   const core::RedirectAnswer& answer) {
+  if (answer.content_type.empty()) {
+    const Header headers[] = {{"Location", answer.location},
+                              {"Cache-Control", answer.CacheControl()},
+                              {"X-Request-Id", request_id}};
+    res.Send(answer.status, headers, {});
+  } else {
+    const Header headers[] = {{"X-Request-Id", request_id},
+                              {"Content-Type", answer.content_type},
+                              {"Cache-Control", answer.CacheControl()}};
+    res.Send(answer.status, headers, answer.body);
+  }
 }
 
 void Api::Impl::RecordClick(const Request& req, const core::IpAddress& client,
@@ -561,8 +540,12 @@ void Api::Impl::Redirect(const Request& req, Responder& res) {
   }
   // Reserved words need no check here: no link can have one as its code.
   const std::string_view code = req.path.substr(1);
+  const core::RedirectRequest facts{req.method == Method::kHead, req.accept};
   if (!core::LooksLikeCode(code)) {
-    AnswerMissingLink(req, res, request_id, false);
+    // No link can have this code: the answer of one that is not found.
+    const core::RedirectAnswer answer = core::AnswerRedirect({}, 0, facts);
+    SendRedirectAnswer(res, request_id, answer);
+    d_.metrics_sink.RecordImmediate(Route::kRedirect, answer.status);
     return;
   }
   const core::IpAddress client = ClientIp(req);
@@ -595,25 +578,17 @@ void Api::Impl::Redirect(const Request& req, Responder& res) {
 
   const core::Micros now = d_.clock.Now();
   int status = 0;
-  const bool hit = d_.cache.Lookup(code, now, [&](const service::RedirectCache::Hit& h) {
-    if (h.kind != service::CacheKind::kRedirect) {
-      status = h.kind == service::CacheKind::kGone ? 410 : 404;
-      return;
-    }
-    status = h.status;
-    const Header headers[] = {
-        {"Location", h.location},
-        {"Cache-Control", status == 301 ? "public, max-age=3600" : "private, max-age=0"},
-        {"X-Request-Id", request_id}};
-    res.Send(status, headers, {});
+  bool click = false;
+  const bool hit = d_.cache.Lookup(code, now, [&](const core::ResolvedLinkView& link) {
+    // Sent under the shard's lock: the answer's Location is a view into the cache entry.
+    const core::RedirectAnswer answer = core::AnswerRedirect(link, now, facts);
+    SendRedirectAnswer(res, request_id, answer);
+    status = answer.status;
+    click = answer.record_click;
   });
   if (hit) {
-    if (status == 404 || status == 410) {
-      AnswerMissingLink(req, res, request_id, status == 410);
-      return;
-    }
     d_.metrics_sink.RecordImmediate(Route::kRedirect, status);
-    RecordClick(req, client, code, now);
+    if (click) RecordClick(req, client, code, now);
     return;
   }
 
@@ -622,20 +597,11 @@ void Api::Impl::Redirect(const Request& req, Responder& res) {
     const std::string_view c = r.path.substr(1);
     auto value = d_.links.Resolve(c);
     if (!value) return reply.Error(FromError(value.error()));
-    if (value->kind == service::CacheKind::kRedirect) {
-      const core::Micros when = d_.clock.Now();
-      if (value->expires_at != 0 && value->expires_at <= when) {
-        value->kind = service::CacheKind::kGone;
-      } else {
-        Response out = reply.Redirect(value->status, std::move(value->location));
-        RecordClick(r, ClientIp(r), c, when);
-        return out;
-      }
-    }
-    const MissingLinkPage page = MissingLink(r, value->kind == service::CacheKind::kGone);
-    Response out = reply.Empty(page.status);
-    out.headers.emplace_back("Content-Type", std::string(page.content_type));
-    out.body = std::string(page.body);
+    const core::Micros when = d_.clock.Now();
+    const core::RedirectAnswer answer = core::AnswerRedirect(
+        value->View(), when, core::RedirectRequest{r.method == Method::kHead, r.accept});
+    Response out = reply.Redirect(answer);
+    if (answer.record_click) RecordClick(r, ClientIp(r), c, when);
     return out;
   });
 }

@@ -1,11 +1,10 @@
 #pragma once
 
-#include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
 
 #include "core/error.hpp"
+#include "core/redirect.hpp"
 #include "core/time.hpp"
 
 namespace kurz::ports {
@@ -13,18 +12,11 @@ namespace kurz::ports {
 using core::Result;
 
 // What the redirect path keeps of a code in the shared (L2) cache: enough to answer without the
-// database. Negative answers are cached too, with a short TTL chosen by the caller.
-struct CachedRedirect {
-  enum class Kind : std::uint8_t { kRedirect, kNotFound, kGone };
-
-  Kind kind = Kind::kNotFound;
-  std::uint16_t status = 301;   // kRedirect: 301, 302 or 307
-  std::string location;         // kRedirect: the ASCII Location
-  core::Micros expires_at = 0;  // kRedirect: 0 = never; after it the answer is 410
-  std::int64_t owner_id = 0;    // 0 when unknown (kNotFound); lets callers drop a user's links
-
-  friend bool operator==(const CachedRedirect&, const CachedRedirect&) = default;
-};
+// database, as core::AnswerRedirect reads it. Negative answers are cached too, with a short TTL
+// chosen by the caller. An entry holds the link's own state (kGone only when deleted); whether
+// its owner is suspended is decided when it is read. The options block is not stored yet (no
+// option exists); adapters that store one must change their record's version.
+using CachedRedirect = core::ResolvedLink;
 
 // How long a link stays in the shared cache after it was last written (cache-aside refills it).
 constexpr core::Micros kSharedCacheTtl = 24LL * 3600 * core::kMicrosPerSecond;

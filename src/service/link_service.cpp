@@ -12,41 +12,26 @@ constexpr int kMaxGeneratedAttempts = 8;
 namespace {
 
 // A stored link as the shared cache keeps it: its own state, not its owner's (SuspendedOwners
-// decides that when the entry is read).
+// decides that when the entry is read). Expiry is kept, not applied: core::AnswerRedirect applies
+// it at each request.
 ports::CachedRedirect ToShared(const core::Link& link) {
   ports::CachedRedirect c;
-  c.kind =
-      link.deleted_at ? ports::CachedRedirect::Kind::kGone : ports::CachedRedirect::Kind::kRedirect;
-  c.status = static_cast<std::uint16_t>(link.redirect_type);
-  c.location = c.kind == ports::CachedRedirect::Kind::kRedirect ? core::ToAsciiUrl(link.url) : "";
+  c.state = link.deleted_at ? core::LinkState::kGone : core::LinkState::kActive;
+  c.status = link.redirect_type;
+  if (c.state == core::LinkState::kActive) c.location = core::ToAsciiUrl(link.url);
   c.expires_at = link.expires_at.value_or(0);
   c.owner_id = link.owner_id;
   return c;
 }
 
-CacheValue FromShared(const ports::CachedRedirect& c, core::Micros now,
-                      const SuspendedOwners* suspended) {
-  CacheValue value;
-  switch (c.kind) {
-    case ports::CachedRedirect::Kind::kNotFound:
-      value.kind = CacheKind::kNotFound;
-      return value;
-    case ports::CachedRedirect::Kind::kGone:
-      value.kind = CacheKind::kGone;
-      return value;
-    case ports::CachedRedirect::Kind::kRedirect:
-      break;
+// The shared entry as this instance answers it: gone while its owner is suspended.
+core::ResolvedLink FromShared(ports::CachedRedirect c, const SuspendedOwners* suspended) {
+  if (c.state == core::LinkState::kActive && suspended != nullptr &&
+      suspended->Contains(c.owner_id)) {
+    c.state = core::LinkState::kGone;
+    c.location.clear();
   }
-  if ((suspended != nullptr && suspended->Contains(c.owner_id)) ||
-      (c.expires_at != 0 && c.expires_at <= now)) {
-    value.kind = CacheKind::kGone;
-    return value;
-  }
-  value.kind = CacheKind::kRedirect;
-  value.status = c.status;
-  value.location = c.location;
-  value.expires_at = c.expires_at;
-  return value;
+  return c;
 }
 
 }  // namespace
@@ -60,16 +45,12 @@ LinkService::LinkService(ports::LinkStore& store, CodeAllocator& codes, Redirect
       self_host_(std::move(self_host)),
       shared_(shared) {}
 
-CacheValue LinkService::ValueOf(const core::Link& link, core::Micros now) {
-  CacheValue value;
-  if (link.IsGoneAt(now)) {
-    value.kind = CacheKind::kGone;
-    return value;
+core::ResolvedLink LinkService::ValueOf(const core::Link& link) {
+  core::ResolvedLink value = ToShared(link);
+  if (value.state == core::LinkState::kActive && link.owner_suspended) {
+    value.state = core::LinkState::kGone;
+    value.location.clear();
   }
-  value.kind = CacheKind::kRedirect;
-  value.status = static_cast<std::uint16_t>(link.redirect_type);
-  value.location = core::ToAsciiUrl(link.url);
-  value.expires_at = link.expires_at.value_or(0);
   return value;
 }
 
@@ -179,7 +160,7 @@ core::Result<void> LinkService::Delete(const Principal& who, std::string_view co
     // A tombstone rather than a removal: a concurrent miss that read the link before the delete
     // fills only an empty slot, so it cannot bring the link back.
     ports::CachedRedirect tombstone;
-    tombstone.kind = ports::CachedRedirect::Kind::kGone;
+    tombstone.state = core::LinkState::kGone;
     tombstone.owner_id = who.user_id;
     if (!shared_.cache->Put(code, tombstone, ports::kSharedCacheTtl)) CountSharedError();
   }
@@ -187,25 +168,25 @@ core::Result<void> LinkService::Delete(const Principal& who, std::string_view co
   return {};
 }
 
-core::Result<CacheValue> LinkService::Resolve(std::string_view code) {
+core::Result<core::ResolvedLink> LinkService::Resolve(std::string_view code) {
   const std::uint64_t generation = cache_.Generation(code);
-  const core::Micros now = clock_.Now();
+  const core::Micros now = clock_.Now();  // starts a negative entry's TTL
   if (shared_.cache != nullptr) {
     auto shared = shared_.cache->Get(code);
     if (shared && *shared) {
-      CacheValue value = FromShared(**shared, now, shared_.suspended);
+      core::ResolvedLink value = FromShared(std::move(**shared), shared_.suspended);
       cache_.Fill(code, value, generation, now);
       return value;
     }
     if (!shared) CountSharedError();  // down or unreadable: the store answers
   }
   auto link = store_.Find(code);
-  CacheValue value;
+  core::ResolvedLink value;
   if (!link) {
     if (link.error().code != core::ErrorCode::kNotFound) return std::unexpected(link.error());
-    value.kind = CacheKind::kNotFound;  // not shared: the L1 keeps it for a short TTL
+    value.state = core::LinkState::kNotFound;  // not shared: the L1 keeps it for a short TTL
   } else {
-    value = ValueOf(*link, now);
+    value = ValueOf(*link);
     if (shared_.cache != nullptr &&
         !shared_.cache->PutIfAbsent(code, ToShared(*link), ports::kSharedCacheTtl)) {
       CountSharedError();

@@ -10,6 +10,7 @@
 #include "core/account.hpp"
 #include "core/error.hpp"
 #include "core/link.hpp"
+#include "core/redirect.hpp"
 #include "ports/clock.hpp"
 #include "ports/invalidation_bus.hpp"
 #include "ports/link_store.hpp"
@@ -80,18 +81,17 @@ class LinkService {
   // Soft delete; from its return no redirect on this instance answers with the link.
   core::Result<void> Delete(const Principal& who, std::string_view code);
 
-  // The redirect answer for a code, from the shared cache or the store, and remembered in the
-  // L1 cache.
-  core::Result<CacheValue> Resolve(std::string_view code);
+  // What code resolves to, from the shared cache or the store, and remembered in the L1 cache:
+  // kGone for a deleted link or a suspended owner's, kNotFound for no link. Expiry is left to
+  // core::AnswerRedirect (the value carries expires_at). Errors: the store's (not not_found).
+  core::Result<core::ResolvedLink> Resolve(std::string_view code);
 
   // Calls to the shared tier that failed (it was down or slow); the service went on without it.
   std::uint64_t shared_errors() const { return shared_errors_.load(std::memory_order_relaxed); }
 
  private:
-  // Tells the shared tier about a new state of code (write-through, tombstone) and publishes it.
-  void Share(std::string_view code, const CacheValue& value, std::int64_t owner_id);
-  // The redirect answer of a stored link at now.
-  static CacheValue ValueOf(const core::Link& link, core::Micros now);
+  // What a stored link resolves to on this instance (its owner's suspension included).
+  static core::ResolvedLink ValueOf(const core::Link& link);
   void CountSharedError() { shared_errors_.fetch_add(1, std::memory_order_relaxed); }
 
   ports::LinkStore& store_;

@@ -68,7 +68,7 @@ void RedirectCache::PushFront(Shard& shard, Node* node) {
 void RedirectCache::Erase(Shard& shard, std::size_t slot) {
   Node* node = shard.slots[slot];
   Unlink(shard, node);
-  std::free(node);
+  FreeNode(node);
   --shard.size;
   // Backward-shift deletion keeps linear probing correct without tombstones.
   const std::size_t mask = shard.slots.size() - 1;
@@ -100,11 +100,17 @@ void RedirectCache::Grow(Shard& shard) {
 
 void RedirectCache::FreeAll(Shard& shard) {
   for (Node*& node : shard.slots) {
-    std::free(node);
+    FreeNode(node);
     node = nullptr;
   }
   shard.size = 0;
   shard.head = shard.tail = nullptr;
+}
+
+void RedirectCache::FreeNode(Node* node) {
+  if (node == nullptr) return;
+  delete node->options;
+  std::free(node);
 }
 
 std::uint64_t RedirectCache::Generation(std::string_view code) const {
@@ -113,23 +119,35 @@ std::uint64_t RedirectCache::Generation(std::string_view code) const {
   return shard.generation;
 }
 
-void RedirectCache::Fill(std::string_view code, CacheValue value, std::uint64_t generation,
-                         core::Micros now) {
+void RedirectCache::Fill(std::string_view code, const core::ResolvedLink& value,
+                         std::uint64_t generation, core::Micros now) {
   if (code.empty() || code.size() > core::kMaxCodeLength) return;
   const std::uint64_t hash = HashOf(code);
   const auto tag = static_cast<std::uint32_t>(hash >> 32);
   Shard& shard = ShardFor(hash);
 
   // Build the entry outside the lock.
-  const std::size_t location_size = value.kind == CacheKind::kRedirect ? value.location.size() : 0;
+  const bool active = value.state == core::LinkState::kActive;
+  const std::size_t location_size = active ? value.location.size() : 0;
   auto* node = static_cast<Node*>(std::malloc(sizeof(Node) + code.size() + location_size));
   if (node == nullptr) return;  // no memory: simply do not cache
   node->prev = node->next = nullptr;
-  node->until = value.kind == CacheKind::kNotFound ? now + negative_ttl_ : value.expires_at;
+  node->until = value.state == core::LinkState::kNotFound ? now + negative_ttl_
+                : active                                  ? value.expires_at
+                                                          : 0;
+  node->owner_id = value.owner_id;
+  // The node's own copy: it lives exactly as long as the node, with no reference count to touch
+  // on a hit.
+  node->options =
+      value.options != nullptr ? new (std::nothrow) core::LinkOptions(*value.options) : nullptr;
+  if (value.options != nullptr && node->options == nullptr) {
+    std::free(node);
+    return;
+  }
   node->hash = tag;
   node->location_size = static_cast<std::uint32_t>(location_size);
   node->status = value.status;
-  node->kind = value.kind;
+  node->state = value.state;
   node->code_size = static_cast<std::uint8_t>(code.size());
   node->referenced = false;
   char* data = reinterpret_cast<char*>(node + 1);
@@ -139,7 +157,7 @@ void RedirectCache::Fill(std::string_view code, CacheValue value, std::uint64_t 
   std::lock_guard lock(shard.mutex);
   if (shard.capacity == 0 || shard.generation != generation) {
     // Turned off, or something changed since the caller's read.
-    std::free(node);
+    FreeNode(node);
     return;
   }
   if (!shard.slots.empty()) {

@@ -9,28 +9,21 @@
 #include <string_view>
 #include <vector>
 
+#include "core/redirect.hpp"
 #include "core/short_code.hpp"
 #include "core/time.hpp"
 
 namespace kurz::service {
 
-// What the redirect path needs to answer a code without the database.
-enum class CacheKind : std::uint8_t { kRedirect, kNotFound, kGone };
-
-struct CacheValue {
-  CacheKind kind = CacheKind::kNotFound;
-  std::uint16_t status = 301;   // for kRedirect
-  std::string location;         // for kRedirect: the ASCII Location
-  core::Micros expires_at = 0;  // kRedirect: 0 = never; after it the answer is 410
-};
-
 // The in-process L1: sharded (no lock shared by all threads), bounded by entries with CLOCK
 // eviction (second chance: a hit only sets a flag, so reads do not reorder lists), looked up by
-// string_view without allocating. Negative entries (unknown codes) live for a short TTL.
+// string_view without allocating. Negative entries (unknown codes) live for a short TTL. It keeps
+// values, not answers: what a hit answers (expiry included) is core::AnswerRedirect's to decide.
 //
-// Memory: each entry is one allocation holding its code and Location inline, indexed by an
-// open-addressing table of pointers (linear probing, at most 3/4 full): about 80 bytes per link
-// beyond the URL's own bytes (bench/micro measures it).
+// Memory: each entry is one allocation holding its code and Location inline (plus its own copy of
+// the options block, for the links that have one), indexed by an open-addressing table of
+// pointers (linear probing, at most 3/4 full): about 90 bytes per link beyond the URL's own
+// bytes (bench/micro measures it).
 //
 // Races with writers are closed by generations: a filler reads Generation(code) before asking the
 // database and passes it to Fill; any invalidation of that shard in between makes Fill a no-op,
@@ -42,19 +35,19 @@ class RedirectCache {
   RedirectCache(const RedirectCache&) = delete;
   RedirectCache& operator=(const RedirectCache&) = delete;
 
-  struct Hit {
-    CacheKind kind;
-    std::uint16_t status;
-    std::string_view location;  // valid only inside the callback
-  };
-
-  // On a hit calls on_hit(const Hit&) under the shard's lock (copy what you need; do not call
-  // back into the cache) and returns true. Expired links are reported as kGone. No allocation.
+  // On a hit calls on_hit(const core::ResolvedLinkView&) under the shard's lock (its views are
+  // valid only inside the callback: copy what you need; do not call back into the cache) and
+  // returns true. The value is handed as filled: a link past its expiry is still kActive with
+  // its expires_at (core::AnswerRedirect answers 410). A negative entry past its TTL (now) is a
+  // miss. No allocation.
   template <class F>
   bool Lookup(std::string_view code, core::Micros now, F&& on_hit);
 
   std::uint64_t Generation(std::string_view code) const;
-  void Fill(std::string_view code, CacheValue value, std::uint64_t generation, core::Micros now);
+  // Remembers value for code unless the shard changed since generation was read; a kNotFound
+  // value lives for the negative TTL from now.
+  void Fill(std::string_view code, const core::ResolvedLink& value, std::uint64_t generation,
+            core::Micros now);
   // Forgets the code (after a create, a delete or a change).
   void Invalidate(std::string_view code);
   // Forgets everything (after a user is suspended or reactivated).
@@ -69,11 +62,13 @@ class RedirectCache {
   struct Node {
     Node* prev;
     Node* next;
-    core::Micros until;  // kRedirect: expiry (0 = never); kNotFound: end of the negative TTL
+    core::Micros until;  // kActive: expiry (0 = never); kNotFound: end of the negative TTL
+    std::int64_t owner_id;
+    const core::LinkOptions* options;  // owned by the node; null for plain links
     std::uint32_t hash;
     std::uint32_t location_size;
-    std::uint16_t status;
-    CacheKind kind;
+    core::RedirectType status;
+    core::LinkState state;
     std::uint8_t code_size;
     bool referenced;  // hit since the eviction hand last passed
 
@@ -101,6 +96,7 @@ class RedirectCache {
   static void Erase(Shard& shard, std::size_t slot);
   static void Grow(Shard& shard);
   static void FreeAll(Shard& shard);
+  static void FreeNode(Node* node);
 
   core::Micros negative_ttl_;
   std::unique_ptr<std::array<Shard, kShards>> shards_;
@@ -124,18 +120,18 @@ bool RedirectCache::Lookup(std::string_view code, core::Micros now, F&& on_hit) 
     misses_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
-  if (node->kind == CacheKind::kNotFound && node->until <= now) {
+  if (node->state == core::LinkState::kNotFound && node->until <= now) {
     Erase(shard, slot);
     lock.unlock();
     misses_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
   if (!node->referenced) node->referenced = true;
-  Hit hit{node->kind, node->status, node->location()};
-  if (hit.kind == CacheKind::kRedirect && node->until != 0 && node->until <= now) {
-    hit.kind = CacheKind::kGone;
-  }
-  on_hit(hit);
+  const core::ResolvedLinkView value{
+      node->state,      node->status,
+      node->location(), node->state == core::LinkState::kActive ? node->until : 0,
+      node->owner_id,   node->options};
+  on_hit(value);
   lock.unlock();
   hits_.fetch_add(1, std::memory_order_relaxed);
   return true;

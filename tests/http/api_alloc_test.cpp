@@ -330,7 +330,7 @@ TEST_F(ApiAllocationTest, CachedRedirectAllocatesNothing) {
   ASSERT_EQ(code.size(), 7u);
   auto resolved = links_.Resolve(code);  // warms the cache as a first miss would
   ASSERT_TRUE(resolved);
-  ASSERT_EQ(resolved->kind, service::CacheKind::kRedirect);
+  ASSERT_EQ(resolved->state, core::LinkState::kActive);
 
   const std::string path = "/" + code;
   const Request req = Get(path);
@@ -506,7 +506,7 @@ TEST_F(ApiAllocationTest, CachedNotFoundAllocatesNothing) {
   auto api = MakeApi();
   auto resolved = links_.Resolve("nothing1");
   ASSERT_TRUE(resolved);
-  ASSERT_EQ(resolved->kind, service::CacheKind::kNotFound);
+  ASSERT_EQ(resolved->state, core::LinkState::kNotFound);
   const Request req = Get("/nothing1");
   RecordingResponder res;
   api->Handle(req, res);
@@ -525,6 +525,43 @@ TEST_F(ApiAllocationTest, CachedNotFoundAllocatesNothing) {
   EXPECT_EQ(res.status_, 404);
   EXPECT_EQ(res.HeaderValue("Cache-Control"), "no-store");
   EXPECT_EQ(clicks_.pushed(), 0u) << "a 404 is not a click";
+}
+
+TEST_F(ApiAllocationTest, CachedLinkPastItsExpiryAnswersGoneOnTheLoopWithoutAllocating) {
+  // The L1 keeps the link with its expiry; the decision turns it into 410 at that instant.
+  auto api = MakeApi();
+  constexpr core::Micros kExpires = kT0 + 60'000'000;
+  service::CreateLinkInput input;
+  input.url = std::string(kTarget);
+  input.expires_at = kExpires;
+  auto created = links_.Create(who_, std::move(input));
+  ASSERT_TRUE(created);
+  ASSERT_TRUE(links_.Resolve(created->link.code));  // cached while live
+  const std::string path = "/" + created->link.code;
+  const Request req = Get(path);
+  RecordingResponder res;
+  api->Handle(req, res);
+  ASSERT_EQ(res.status_, 301);
+  ASSERT_EQ(clicks_.pushed(), 1u);
+
+  clock_.now_ = kExpires;
+  api->Handle(req, res);
+  ASSERT_EQ(res.status_, 410) << "expires_at == now is gone";
+  ASSERT_EQ(res.defers_, 0) << "answered from the cache, on the loop";
+  std::uint64_t allocations = 0;
+  g_traces_left = 5;
+  {
+    CountAllocations counter;
+    for (int i = 0; i < 1000; ++i) api->Handle(req, res);
+    allocations = counter.count();
+  }
+  g_traces_left = 0;
+  EXPECT_EQ(allocations, 0u);
+  EXPECT_EQ(res.status_, 410);
+  EXPECT_EQ(res.HeaderValue("Cache-Control"), "no-store");
+  EXPECT_EQ(res.HeaderValue("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_FALSE(res.HeaderValue("Location")) << "an expired link must not redirect";
+  EXPECT_EQ(clicks_.pushed(), 1u) << "a 410 is not a click";
 }
 
 TEST_F(ApiAllocationTest, MissGoesToTheWorkerAndWarmsTheCache) {

@@ -392,22 +392,23 @@ TEST_F(AccountServiceTest, SuspensionStopsTheUsersLinksAndReactivationRestoresTh
   auto created = links.Create(a, input);
   ASSERT_TRUE(created) << Describe(created);
   const std::string code = created->link.code;
-  ASSERT_EQ(links.Resolve(code)->kind, CacheKind::kRedirect);  // now cached
+  ASSERT_EQ(links.Resolve(code)->state, core::LinkState::kActive);  // now cached
 
   ASSERT_TRUE(accounts_.SetUserStatus(admin, alice.id, core::UserStatus::kSuspended));
   bool cached_redirect = false;
-  cache_.Lookup(code, clock_.Now(), [&](const RedirectCache::Hit& h) {
-    cached_redirect = h.kind == CacheKind::kRedirect;
+  cache_.Lookup(code, clock_.Now(), [&](const core::ResolvedLinkView& link) {
+    cached_redirect = link.state == core::LinkState::kActive;
   });
   EXPECT_FALSE(cached_redirect) << "the cache still redirects a suspended user's link";
-  EXPECT_EQ(links.Resolve(code)->kind, CacheKind::kGone);
+  EXPECT_EQ(links.Resolve(code)->state, core::LinkState::kGone);
 
   ASSERT_TRUE(accounts_.SetUserStatus(admin, alice.id, core::UserStatus::kActive));
   bool cached_gone = false;
-  cache_.Lookup(code, clock_.Now(),
-                [&](const RedirectCache::Hit& h) { cached_gone = h.kind == CacheKind::kGone; });
+  cache_.Lookup(code, clock_.Now(), [&](const core::ResolvedLinkView& link) {
+    cached_gone = link.state == core::LinkState::kGone;
+  });
   EXPECT_FALSE(cached_gone) << "the cache still answers 410 after reactivation";
-  EXPECT_EQ(links.Resolve(code)->kind, CacheKind::kRedirect);
+  EXPECT_EQ(links.Resolve(code)->state, core::LinkState::kActive);
 }
 
 }  // namespace

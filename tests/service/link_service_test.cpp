@@ -9,7 +9,9 @@
 
 #include "adapters/memory/account_store.hpp"
 #include "adapters/memory/link_store.hpp"
+#include "adapters/memory/shared_cache.hpp"
 #include "core/base62.hpp"
+#include "core/redirect.hpp"
 #include "service/fakes.hpp"
 
 namespace kurz::service {
@@ -66,17 +68,21 @@ class LinkServiceTest : public ::testing::Test {
     return created ? created->link.code : std::string();
   }
 
-  // What the redirect path would find in the cache right now.
-  std::optional<CacheKind> Cached(std::string_view code) {
-    std::optional<CacheKind> kind;
-    cache_.Lookup(code, clock_.Now(), [&](const RedirectCache::Hit& h) { kind = h.kind; });
-    return kind;
+  // The status the redirect hit path would answer from the cache right now; nullopt on a miss.
+  std::optional<int> Cached(std::string_view code) {
+    std::optional<int> status;
+    const core::Micros now = clock_.Now();
+    cache_.Lookup(code, now, [&](const core::ResolvedLinkView& link) {
+      status = core::AnswerRedirect(link, now, {}).status;
+    });
+    return status;
   }
 
-  CacheKind ResolveKind(std::string_view code) {
+  // The status the redirect miss path would answer (Resolve, then the decision).
+  int ResolveStatus(std::string_view code) {
     auto v = links_.Resolve(code);
     EXPECT_TRUE(v) << Describe(v);
-    return v ? v->kind : CacheKind::kNotFound;
+    return v ? core::AnswerRedirect(v->View(), clock_.Now(), {}).status : 0;
   }
 
   FakeClock clock_;
@@ -108,11 +114,11 @@ TEST_F(LinkServiceTest, CreateGivesAGeneratedCodeThatRedirects) {
 
   auto resolved = links_.Resolve(link.code);
   ASSERT_TRUE(resolved) << Describe(resolved);
-  EXPECT_EQ(resolved->kind, CacheKind::kRedirect);
-  EXPECT_EQ(resolved->status, 301);
+  EXPECT_EQ(resolved->state, core::LinkState::kActive);
+  EXPECT_EQ(resolved->status, RedirectType::k301);
   EXPECT_EQ(resolved->location, kUrl);
   EXPECT_EQ(resolved->expires_at, 0);
-  EXPECT_EQ(Cached(link.code), CacheKind::kRedirect) << "Resolve must remember its answer";
+  EXPECT_EQ(Cached(link.code), 301) << "Resolve must remember its answer";
 }
 
 TEST_F(LinkServiceTest, CreateIsDurableInTheStore) {
@@ -136,7 +142,7 @@ TEST_F(LinkServiceTest, MetadataAndRedirectTypeAreKept) {
   EXPECT_EQ(got->redirect_type, RedirectType::k307);
   auto resolved = links_.Resolve(created->link.code);
   ASSERT_TRUE(resolved);
-  EXPECT_EQ(resolved->status, 307);
+  EXPECT_EQ(resolved->status, RedirectType::k307);
 }
 
 TEST_F(LinkServiceTest, NonAsciiUrlIsStoredAsGivenAndRedirectsInAsciiForm) {
@@ -342,7 +348,7 @@ TEST_F(LinkServiceTest, AnotherUsersLinkIsNotFound) {
   ASSERT_FALSE(deleted);
   EXPECT_EQ(deleted.error().code, ErrorCode::kNotFound);
   // Bob's attempt changed nothing.
-  EXPECT_EQ(ResolveKind(code), CacheKind::kRedirect);
+  EXPECT_EQ(ResolveStatus(code), 301);
   EXPECT_TRUE(links_.Get(alice_, code));
 }
 
@@ -357,15 +363,15 @@ TEST_F(LinkServiceTest, UnknownCodeIsNotFoundOnGetAndDelete) {
 
 TEST_F(LinkServiceTest, DeleteThenResolveIsGone) {
   const std::string code = MustCreate(alice_, kUrl);
-  ASSERT_EQ(ResolveKind(code), CacheKind::kRedirect);
-  ASSERT_EQ(Cached(code), CacheKind::kRedirect);
+  ASSERT_EQ(ResolveStatus(code), 301);
+  ASSERT_EQ(Cached(code), 301);
 
   auto deleted = links_.Delete(alice_, code);
   ASSERT_TRUE(deleted) << Describe(deleted);
-  EXPECT_NE(Cached(code), CacheKind::kRedirect)
+  EXPECT_NE(Cached(code), 301)
       << "from Delete's return no redirect on this instance may answer with the link";
-  EXPECT_EQ(ResolveKind(code), CacheKind::kGone);
-  EXPECT_EQ(Cached(code), CacheKind::kGone);
+  EXPECT_EQ(ResolveStatus(code), 410);
+  EXPECT_EQ(Cached(code), 410);
 
   auto got = links_.Get(alice_, code);
   ASSERT_FALSE(got);
@@ -378,49 +384,47 @@ TEST_F(LinkServiceTest, DeleteThenResolveIsGone) {
 TEST_F(LinkServiceTest, DeletedLinkStaysGoneLongAfter) {
   const std::string code = MustCreate(alice_, kUrl);
   ASSERT_TRUE(links_.Delete(alice_, code));
-  ASSERT_EQ(ResolveKind(code), CacheKind::kGone);
+  ASSERT_EQ(ResolveStatus(code), 410);
   clock_.Advance(30 * 86'400 * kSecond);
-  EXPECT_EQ(Cached(code), CacheKind::kGone);
-  EXPECT_EQ(ResolveKind(code), CacheKind::kGone);
+  EXPECT_EQ(Cached(code), 410);
+  EXPECT_EQ(ResolveStatus(code), 410);
 }
 
 // --- Resolve ----------------------------------------------------------------------------------
 
 TEST_F(LinkServiceTest, UnknownCodeResolvesNotFoundAndIsRememberedBriefly) {
-  EXPECT_EQ(ResolveKind("nothing"), CacheKind::kNotFound);
-  EXPECT_EQ(Cached("nothing"), CacheKind::kNotFound);
+  EXPECT_EQ(ResolveStatus("nothing"), 404);
+  EXPECT_EQ(Cached("nothing"), 404);
   clock_.Advance(kNegativeTtl);
   EXPECT_FALSE(Cached("nothing")) << "a negative entry outlived its TTL";
 }
 
 TEST_F(LinkServiceTest, CreateAfterANotFoundRedirectsAtOnce) {
-  ASSERT_EQ(ResolveKind("launch-2026"), CacheKind::kNotFound);
-  ASSERT_EQ(Cached("launch-2026"), CacheKind::kNotFound);
+  ASSERT_EQ(ResolveStatus("launch-2026"), 404);
+  ASSERT_EQ(Cached("launch-2026"), 404);
 
   MustCreate(alice_, kUrl, "launch-2026");  // same instant: the negative TTL has not run out
-  EXPECT_NE(Cached("launch-2026"), CacheKind::kNotFound)
-      << "the negative entry must not outlive the create";
+  EXPECT_NE(Cached("launch-2026"), 404) << "the negative entry must not outlive the create";
   auto resolved = links_.Resolve("launch-2026");
   ASSERT_TRUE(resolved) << Describe(resolved);
-  EXPECT_EQ(resolved->kind, CacheKind::kRedirect);
+  EXPECT_EQ(resolved->state, core::LinkState::kActive);
   EXPECT_EQ(resolved->location, kUrl);
 }
 
 TEST_F(LinkServiceTest, NotFoundReadRacingACreateIsNotCached) {
   // Resolve reads "not found"; before it fills the cache, the link is created.
   store_.AfterNextFind([this] { MustCreate(alice_, kUrl, "race-code"); });
-  EXPECT_EQ(ResolveKind("race-code"), CacheKind::kNotFound);  // what it read
-  EXPECT_NE(Cached("race-code"), CacheKind::kNotFound)
-      << "a stale negative answer was cached over a newer create";
-  EXPECT_EQ(ResolveKind("race-code"), CacheKind::kRedirect);
+  EXPECT_EQ(ResolveStatus("race-code"), 404);  // what it read
+  EXPECT_NE(Cached("race-code"), 404) << "a stale negative answer was cached over a newer create";
+  EXPECT_EQ(ResolveStatus("race-code"), 301);
 }
 
 TEST_F(LinkServiceTest, RedirectReadRacingADeleteIsNotCached) {
   const std::string code = MustCreate(alice_, kUrl);
   store_.AfterNextFind([&] { ASSERT_TRUE(links_.Delete(alice_, code)); });
-  EXPECT_EQ(ResolveKind(code), CacheKind::kRedirect);  // what it read
-  EXPECT_NE(Cached(code), CacheKind::kRedirect) << "a deleted link was cached as live";
-  EXPECT_EQ(ResolveKind(code), CacheKind::kGone);
+  EXPECT_EQ(ResolveStatus(code), 301);  // what it read
+  EXPECT_NE(Cached(code), 301) << "a deleted link was cached as live";
+  EXPECT_EQ(ResolveStatus(code), 410);
 }
 
 TEST_F(LinkServiceTest, ExpiredLinkIsGone) {
@@ -431,12 +435,19 @@ TEST_F(LinkServiceTest, ExpiredLinkIsGone) {
 
   auto live = links_.Resolve(code);
   ASSERT_TRUE(live);
-  EXPECT_EQ(live->kind, CacheKind::kRedirect);
+  EXPECT_EQ(live->state, core::LinkState::kActive);
   EXPECT_EQ(live->expires_at, expires);
 
+  clock_.Set(expires - 1);
+  EXPECT_EQ(Cached(code), 301) << "a link redirects until its very expiry";
   clock_.Set(expires);
-  EXPECT_EQ(Cached(code), CacheKind::kGone) << "the cached redirect must expire with the link";
-  EXPECT_EQ(ResolveKind(code), CacheKind::kGone);
+  EXPECT_EQ(Cached(code), 410) << "the cached redirect must expire with the link";
+  EXPECT_EQ(ResolveStatus(code), 410);
+  // The value is the link's, not an answer: expiry is the decision's (core::AnswerRedirect).
+  auto expired = links_.Resolve(code);
+  ASSERT_TRUE(expired) << Describe(expired);
+  EXPECT_EQ(expired->state, core::LinkState::kActive);
+  EXPECT_EQ(expired->expires_at, expires);
   // Still the owner's link (expired is not deleted).
   EXPECT_TRUE(links_.Get(alice_, code));
 }
@@ -529,6 +540,102 @@ TEST_F(LinkServiceTest, ListShowsOnlyTheCallersLiveLinks) {
   ASSERT_TRUE(empty);
   EXPECT_TRUE(empty->items.empty());
   EXPECT_FALSE(empty->next);
+}
+
+// --- With a shared tier (cluster mode) -------------------------------------------------------
+
+// Two instances over one store and one shared cache: `writer_` creates and deletes, `other_`
+// (its own L1) resolves. The store fails for `other_` where a test must prove the L2 answered.
+class LinkServiceSharedTest : public LinkServiceTest {
+ protected:
+  static CreateLinkInput PlainInput() {
+    CreateLinkInput input;
+    input.url = std::string(kUrl);
+    return input;
+  }
+  core::Result<core::ResolvedLink> ResolveOnOther(std::string_view code, bool store_down) {
+    if (store_down) other_store_.FailNext(1);
+    auto value = other_.Resolve(code);
+    if (store_down) other_store_.FailNext(0);  // unused when the shared cache answered
+    return value;
+  }
+  int OtherAnswers(std::string_view code, bool store_down) {
+    auto v = ResolveOnOther(code, store_down);
+    EXPECT_TRUE(v) << Describe(v);
+    return v ? core::AnswerRedirect(v->View(), clock_.Now(), {}).status : 0;
+  }
+
+  adapters::memory::MemorySharedCache shared_cache_;
+  SuspendedOwners suspended_;
+  RedirectCache writer_cache_{1000, kNegativeTtl};
+  LinkService writer_{store_, codes_,   writer_cache_,
+                      clock_, "sho.rt", SharedTier{&shared_cache_, nullptr, &suspended_}};
+  ScriptedLinkStore other_store_{memory_};
+  RedirectCache other_cache_{1000, kNegativeTtl};
+  LinkService other_{other_store_, codes_,   other_cache_,
+                     clock_,       "sho.rt", SharedTier{&shared_cache_, nullptr, &suspended_}};
+};
+
+TEST_F(LinkServiceSharedTest, CreateWritesThroughAndAnotherInstanceRedirectsFromTheSharedCache) {
+  CreateLinkInput input;
+  input.url = "https://bücher.example/wiki/Straße";
+  input.redirect_type = RedirectType::k302;
+  auto created = writer_.Create(alice_, input);
+  ASSERT_TRUE(created) << Describe(created);
+
+  auto value = ResolveOnOther(created->link.code, /*store_down=*/true);
+  ASSERT_TRUE(value) << "the shared cache must answer while the store is down: " << Describe(value);
+  EXPECT_EQ(value->state, core::LinkState::kActive);
+  EXPECT_EQ(value->status, RedirectType::k302);
+  EXPECT_EQ(value->location, "https://xn--bcher-kva.example/wiki/Stra%C3%9Fe");
+  EXPECT_EQ(value->owner_id, alice_.user_id);
+  EXPECT_EQ(value->options, nullptr) << "a plain link carries no options block";
+}
+
+TEST_F(LinkServiceSharedTest, SharedEntryOfAnExpiredLinkAnswersGoneFromItsExpiry) {
+  const core::Micros expires = kT0 + 60 * kSecond;
+  CreateLinkInput input;
+  input.url = std::string(kUrl);
+  input.expires_at = expires;
+  auto created = writer_.Create(alice_, input);
+  ASSERT_TRUE(created) << Describe(created);
+  const std::string code = created->link.code;
+
+  clock_.Set(expires - 1);
+  EXPECT_EQ(OtherAnswers(code, /*store_down=*/true), 301);
+  clock_.Set(expires);
+  EXPECT_EQ(OtherAnswers(code, /*store_down=*/true), 410) << "from the shared cache";
+  other_cache_.Clear();
+  EXPECT_EQ(OtherAnswers(code, /*store_down=*/false), 410) << "filled from the store";
+}
+
+TEST_F(LinkServiceSharedTest, SharedEntryOfASuspendedOwnerAnswersGone) {
+  const std::string code = [&] {
+    auto created = writer_.Create(alice_, PlainInput());
+    EXPECT_TRUE(created) << Describe(created);
+    return created ? created->link.code : std::string();
+  }();
+  suspended_.Set(alice_.user_id, true);
+  auto value = ResolveOnOther(code, /*store_down=*/true);
+  ASSERT_TRUE(value) << Describe(value);
+  EXPECT_EQ(value->state, core::LinkState::kGone);
+  EXPECT_TRUE(value->location.empty());
+  std::optional<int> l1;
+  other_cache_.Lookup(code, clock_.Now(), [&](const core::ResolvedLinkView& link) {
+    l1 = core::AnswerRedirect(link, clock_.Now(), {}).status;
+  });
+  EXPECT_EQ(l1, 410) << "the L1 must remember the suspended owner's link as gone";
+
+  suspended_.Set(alice_.user_id, false);
+  other_cache_.Clear();
+  EXPECT_EQ(OtherAnswers(code, /*store_down=*/true), 301) << "the shared entry is the link's own";
+}
+
+TEST_F(LinkServiceSharedTest, DeleteLeavesATombstoneThatAnotherInstanceAnswersGone) {
+  auto created = writer_.Create(alice_, PlainInput());
+  ASSERT_TRUE(created) << Describe(created);
+  ASSERT_TRUE(writer_.Delete(alice_, created->link.code));
+  EXPECT_EQ(OtherAnswers(created->link.code, /*store_down=*/true), 410);
 }
 
 }  // namespace

@@ -8,23 +8,34 @@
 namespace kurz::adapters::redis {
 namespace {
 
-using Kind = ports::CachedRedirect::Kind;
+using core::LinkState;
 
-// Record: "1 <kind> <status> <expires_at> <owner_id> <location>" where kind is r (redirect),
-// n (not found) or g (gone). The leading 1 is the format's version; the location comes last so
-// it may hold any byte.
+// Record: "1 <state> <status> <expires_at> <owner_id> <location>" where state is r (active: a
+// redirect), n (not found) or g (gone). The leading 1 is the format's version; the location comes
+// last so it may hold any byte. Version 1 has no options block: a record that carries one needs
+// version 2 (and instances that read only 1 then treat it as a miss).
 constexpr char kVersion = '1';
 
-char KindChar(Kind kind) {
-  switch (kind) {
-    case Kind::kRedirect:
+char StateChar(LinkState state) {
+  switch (state) {
+    case LinkState::kActive:
       return 'r';
-    case Kind::kGone:
+    case LinkState::kGone:
       return 'g';
-    case Kind::kNotFound:
+    case LinkState::kNotFound:
       break;
   }
   return 'n';
+}
+
+bool IsRedirectStatus(std::uint16_t status) {
+  switch (static_cast<core::RedirectType>(status)) {
+    case core::RedirectType::k301:
+    case core::RedirectType::k302:
+    case core::RedirectType::k307:
+      return true;
+  }
+  return false;
 }
 
 // Reads a decimal number followed by a space from the front of text.
@@ -59,9 +70,9 @@ std::string RedisSharedCache::Encode(const ports::CachedRedirect& value) {
   record.reserve(48 + value.location.size());
   record += kVersion;
   record += ' ';
-  record += KindChar(value.kind);
+  record += StateChar(value.state);
   record += ' ';
-  record += std::to_string(value.status);
+  record += std::to_string(static_cast<std::uint16_t>(value.status));
   record += ' ';
   record += std::to_string(value.expires_at);
   record += ' ';
@@ -78,22 +89,24 @@ std::optional<ports::CachedRedirect> RedisSharedCache::Decode(std::string_view r
   ports::CachedRedirect value;
   switch (record[2]) {
     case 'r':
-      value.kind = Kind::kRedirect;
+      value.state = LinkState::kActive;
       break;
     case 'n':
-      value.kind = Kind::kNotFound;
+      value.state = LinkState::kNotFound;
       break;
     case 'g':
-      value.kind = Kind::kGone;
+      value.state = LinkState::kGone;
       break;
     default:
       return std::nullopt;
   }
   record.remove_prefix(4);
-  if (!TakeNumber(record, value.status) || !TakeNumber(record, value.expires_at) ||
-      !TakeNumber(record, value.owner_id)) {
+  std::uint16_t status = 0;
+  if (!TakeNumber(record, status) || !TakeNumber(record, value.expires_at) ||
+      !TakeNumber(record, value.owner_id) || !IsRedirectStatus(status)) {
     return std::nullopt;
   }
+  value.status = static_cast<core::RedirectType>(status);
   value.location = std::string(record);
   return value;
 }

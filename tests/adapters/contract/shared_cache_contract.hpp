@@ -17,14 +17,12 @@ namespace kurz::testing {
 template <class Backend>
 class SharedCacheContract : public ::testing::Test {
  protected:
-  using Kind = ports::CachedRedirect::Kind;
-
   ports::SharedCache& cache() { return backend_.Cache(); }
 
   static ports::CachedRedirect Redirect(std::string location, std::int64_t owner = 7) {
     ports::CachedRedirect value;
-    value.kind = Kind::kRedirect;
-    value.status = 302;
+    value.state = core::LinkState::kActive;
+    value.status = core::RedirectType::k302;
     value.location = std::move(location);
     value.owner_id = owner;
     return value;
@@ -55,8 +53,8 @@ TYPED_TEST_P(SharedCacheContract, UnknownCodeIsAMiss) {
 
 TYPED_TEST_P(SharedCacheContract, PutThenGetRoundTripsEveryField) {
   ports::CachedRedirect value;
-  value.kind = ports::CachedRedirect::Kind::kRedirect;
-  value.status = 307;
+  value.state = core::LinkState::kActive;
+  value.status = core::RedirectType::k307;
   value.location = "https://example.com/a path/with%20spaces?q=1 2&x=|y|#frag ment";
   value.expires_at = kT0 + 123'456'789;
   value.owner_id = 9'007'199'254'740'993LL;  // 2^53 + 1: not a double
@@ -67,15 +65,14 @@ TYPED_TEST_P(SharedCacheContract, PutThenGetRoundTripsEveryField) {
   EXPECT_EQ(**got, value);
 }
 
-TYPED_TEST_P(SharedCacheContract, EveryKindRoundTrips) {
-  using Kind = ports::CachedRedirect::Kind;
+TYPED_TEST_P(SharedCacheContract, EveryStateRoundTrips) {
   ports::CachedRedirect not_found;  // the defaults: kNotFound, no owner, no location
   ports::CachedRedirect gone;
-  gone.kind = Kind::kGone;
+  gone.state = core::LinkState::kGone;
   gone.owner_id = 42;
   ports::CachedRedirect long_url =
       TestFixture::Redirect("https://example.com/" + std::string(4000, 'x'));
-  long_url.status = 301;
+  long_url.status = core::RedirectType::k301;
   ASSERT_TRUE(this->cache().Put("nf", not_found, 5 * core::kMicrosPerSecond));
   ASSERT_TRUE(this->cache().Put("gone", gone, ports::kSharedCacheTtl));
   ASSERT_TRUE(this->cache().Put("long", long_url, ports::kSharedCacheTtl));
@@ -84,11 +81,25 @@ TYPED_TEST_P(SharedCacheContract, EveryKindRoundTrips) {
   EXPECT_EQ(this->cache().Get("long")->value(), long_url);
 }
 
+TYPED_TEST_P(SharedCacheContract, AnExpiredLinkIsStoredAsItIsNotAnswered) {
+  // The cache keeps values; expiry is the redirect decision's (core::AnswerRedirect), so an entry
+  // whose link expired before it was read comes back unchanged, and answers 410.
+  ports::CachedRedirect expired = TestFixture::Redirect("https://expired.example/");
+  expired.expires_at = kT0;
+  ASSERT_TRUE(this->cache().Put("expired", expired, ports::kSharedCacheTtl));
+  auto got = this->cache().Get("expired");
+  ASSERT_TRUE(got) << Describe(got);
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(**got, expired);
+  EXPECT_EQ(core::AnswerRedirect((*got)->View(), kT0, {}).status, 410);
+  EXPECT_EQ(core::AnswerRedirect((*got)->View(), kT0 - 1, {}).status, 302);
+}
+
 TYPED_TEST_P(SharedCacheContract, PutReplacesTheEntry) {
   ASSERT_TRUE(this->cache().Put("code1", TestFixture::Redirect("https://a.example/"),
                                 ports::kSharedCacheTtl));
   ports::CachedRedirect gone;
-  gone.kind = ports::CachedRedirect::Kind::kGone;
+  gone.state = core::LinkState::kGone;
   ASSERT_TRUE(this->cache().Put("code1", gone, ports::kSharedCacheTtl));
   EXPECT_EQ(this->cache().Get("code1")->value(), gone);
 }
@@ -96,7 +107,7 @@ TYPED_TEST_P(SharedCacheContract, PutReplacesTheEntry) {
 TYPED_TEST_P(SharedCacheContract, PutIfAbsentNeverOverwritesATombstone) {
   // A delete writes a tombstone; a miss that read the link before the delete then fills late.
   ports::CachedRedirect gone;
-  gone.kind = ports::CachedRedirect::Kind::kGone;
+  gone.state = core::LinkState::kGone;
   ASSERT_TRUE(this->cache().Put("late", gone, ports::kSharedCacheTtl));
   auto late = this->cache().PutIfAbsent("late", TestFixture::Redirect("https://stale.example/"),
                                         ports::kSharedCacheTtl);
@@ -198,7 +209,8 @@ TYPED_TEST_P(SharedCacheContract, ConcurrentWritersNeverMixEntries) {
 }
 
 REGISTER_TYPED_TEST_SUITE_P(SharedCacheContract, PutIfAbsentNeverOverwritesATombstone,
-                            UnknownCodeIsAMiss, PutThenGetRoundTripsEveryField, EveryKindRoundTrips,
+                            UnknownCodeIsAMiss, PutThenGetRoundTripsEveryField,
+                            EveryStateRoundTrips, AnExpiredLinkIsStoredAsItIsNotAnswered,
                             PutReplacesTheEntry, RemoveForgetsTheEntryAndMayBeRepeated,
                             CodesAreCaseSensitiveAndIndependent, EntriesExpireAfterTheirTtl,
                             NonPositiveTtlIsInvalidArgument, AnotherInstanceSeesTheSameEntries,

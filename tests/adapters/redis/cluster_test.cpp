@@ -81,7 +81,7 @@ TEST_F(RedisClusterTest, OneSeedIsEnoughToReachEveryMaster) {
   RedisClient client(OptionsFor("redis-cluster://" + nodes_[0].ToString()));
   RedisSharedCache cache(client, prefix_);
   ports::CachedRedirect value;
-  value.kind = ports::CachedRedirect::Kind::kRedirect;
+  value.state = core::LinkState::kActive;
   std::set<std::string> owners;
   for (int i = 0; i < 60; ++i) {
     value.location = Numbered("https://example.com/", i);
@@ -143,7 +143,7 @@ TEST_F(RedisClusterTest, FollowsAskWhileASlotMigratesAndMovedAfterItMoved) {
   ExpectOk(RunOn(source, {"CLUSTER", "SETSLOT", Slot(slot), "MIGRATING", Id(target)}), "MIGRATING");
   const auto before = client.stats();
   ports::CachedRedirect value;
-  value.kind = ports::CachedRedirect::Kind::kRedirect;
+  value.state = core::LinkState::kActive;
   value.location = "https://migrating.example/";
   auto put = cache.Put(code, value, 60 * core::kMicrosPerSecond);
   ASSERT_TRUE(put) << Describe(put);

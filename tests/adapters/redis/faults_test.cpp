@@ -59,7 +59,7 @@ class RedisFaultsTest : public ::testing::Test {
 
   ports::CachedRedirect Value(std::string location = "https://example.com/") {
     ports::CachedRedirect value;
-    value.kind = ports::CachedRedirect::Kind::kRedirect;
+    value.state = core::LinkState::kActive;
     value.location = std::move(location);
     return value;
   }

@@ -68,18 +68,38 @@ TEST(RedisUrl, RedactsPasswords) {
 
 TEST(SharedCacheRecord, RoundTripsAndRejectsForeignValues) {
   ports::CachedRedirect value;
-  value.kind = ports::CachedRedirect::Kind::kRedirect;
-  value.status = 307;
+  value.state = core::LinkState::kActive;
+  value.status = core::RedirectType::k307;
   value.location = "https://x.example/ a b";
   value.expires_at = 1'795'000'000'123'456;
   value.owner_id = 12;
   const std::string record = RedisSharedCache::Encode(value);
   EXPECT_EQ(record, "1 r 307 1795000000123456 12 https://x.example/ a b");
   EXPECT_EQ(RedisSharedCache::Decode(record), value);
-  for (const char* foreign : {"", "1", "1 r", "2 r 301 0 0 x", "1 x 301 0 0 x", "1 r 301 0 0",
-                              "1 r 70000 0 0 x", "1 r 301 zero 0 x", "{\"json\":1}"}) {
+  for (const char* foreign :
+       {"", "1", "1 r", "2 r 301 0 0 x", "1 x 301 0 0 x", "1 r 301 0 0", "1 r 70000 0 0 x",
+        "1 r 301 zero 0 x", "{\"json\":1}", "1 r 200 0 0 x", "1 r 308 0 0 x"}) {
     EXPECT_FALSE(RedisSharedCache::Decode(foreign).has_value()) << foreign;
   }
+}
+
+TEST(SharedCacheRecord, ReadsTheRecordsEarlierVersionsWrote) {
+  // Instances of the previous release share the cache during a rolling upgrade.
+  auto active = RedisSharedCache::Decode("1 r 302 0 5 https://a.example/");
+  ASSERT_TRUE(active);
+  EXPECT_EQ(active->state, core::LinkState::kActive);
+  EXPECT_EQ(active->status, core::RedirectType::k302);
+  EXPECT_EQ(active->location, "https://a.example/");
+  EXPECT_EQ(active->owner_id, 5);
+  auto gone = RedisSharedCache::Decode("1 g 301 0 5 ");
+  ASSERT_TRUE(gone);
+  EXPECT_EQ(gone->state, core::LinkState::kGone);
+  auto not_found = RedisSharedCache::Decode("1 n 301 0 0 ");
+  ASSERT_TRUE(not_found);
+  EXPECT_EQ(not_found->state, core::LinkState::kNotFound);
+  // And writes them so that those instances read this one's.
+  EXPECT_EQ(RedisSharedCache::Encode(*gone), "1 g 301 0 5 ");
+  EXPECT_EQ(RedisSharedCache::Encode(core::ResolvedLink{}), "1 n 301 0 0 ");
 }
 
 }  // namespace

@@ -1,0 +1,161 @@
+#pragma once
+
+// What a short link answers, and the one function that decides it. The L1 cache (hit path), the
+// shared cache and the store (miss path) all hand a ResolvedLinkView to AnswerRedirect, so expiry,
+// status and the edge-cache policy are decided here and nowhere else.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/link.hpp"
+#include "core/time.hpp"
+
+namespace kurz::core {
+
+// Where a code stands. The shared cache's records and the L1 entries use this one enum.
+enum class LinkState : std::uint8_t {
+  kActive,    // redirects (until expires_at, when it has one)
+  kGone,      // deleted, or its owner suspended: 410
+  kNotFound,  // no link has this code: 404
+};
+
+// Per-link options that later features add (a password, a click budget, targeting rules,
+// weighted variants, preview tags). Immutable once built and shared by every copy of a value;
+// links that have none carry a null pointer, so their redirect pays one null check at most.
+// No option exists yet: features add their fields here and their rules to AnswerRedirect.
+struct LinkOptions {
+  friend bool operator==(const LinkOptions&, const LinkOptions&) = default;
+};
+
+// A borrowed ResolvedLink: what the L1 cache hands out under its lock (no copy of the Location).
+struct ResolvedLinkView {
+  LinkState state = LinkState::kNotFound;
+  RedirectType status = RedirectType::k301;  // kActive
+  std::string_view location;                 // kActive: the ASCII Location
+  Micros expires_at = 0;                     // kActive: 0 = never; from it on the answer is 410
+  std::int64_t owner_id = 0;                 // 0 when unknown (kNotFound)
+  const LinkOptions* options = nullptr;      // null for plain links
+};
+
+// What a code resolves to, owned: kept in the shared cache, filled into the L1, returned by
+// LinkService::Resolve. Expiry is not applied when it is built; AnswerRedirect applies it at the
+// instant of each request, so a cached value stays right after its link expires.
+struct ResolvedLink {
+  LinkState state = LinkState::kNotFound;
+  RedirectType status = RedirectType::k301;
+  std::string location;
+  Micros expires_at = 0;
+  std::int64_t owner_id = 0;
+  std::shared_ptr<const LinkOptions> options;
+
+  ResolvedLinkView View() const {
+    return {state, status, location, expires_at, owner_id, options.get()};
+  }
+  friend bool operator==(const ResolvedLink& a, const ResolvedLink& b) {
+    const bool same_options =
+        a.options == b.options ||
+        (a.options != nullptr && b.options != nullptr && *a.options == *b.options);
+    return a.state == b.state && a.status == b.status && a.location == b.location &&
+           a.expires_at == b.expires_at && a.owner_id == b.owner_id && same_options;
+  }
+};
+
+// The facts of the request that the answer depends on. Views into the request; extend it with
+// what later options need (the visitor's country, a password cookie, ...).
+struct RedirectRequest {
+  bool head = false;  // HEAD answers as GET (the server drops the body); it is a click too
+  // The Accept header: 404/410 bodies are JSON when it names application/json, else HTML. Read
+  // only for those, so a redirect does not pay for the search.
+  std::string_view accept;
+
+  bool WantsJson() const { return accept.find("application/json") != std::string_view::npos; }
+};
+
+// How shared caches in front of kurz (CDNs, proxies) may keep an answer.
+enum class EdgeCache : std::uint8_t {
+  kPublicHour,  // 301: anyone may keep it for an hour (the seed's CDN TTL)
+  kPrivate,     // 302/307: the browser may keep it, but must revalidate
+  kNoStore,     // 404/410: nobody keeps it, so a code created a moment later is seen at once
+};
+
+// The Cache-Control header of a policy. Static text.
+constexpr std::string_view CacheControlOf(EdgeCache edge) {
+  switch (edge) {
+    case EdgeCache::kPublicHour:
+      return "public, max-age=3600";
+    case EdgeCache::kPrivate:
+      return "private, max-age=0";
+    case EdgeCache::kNoStore:
+      break;
+  }
+  return "no-store";
+}
+
+// The edge policy of a redirect status; a switch without default, so that adding a RedirectType
+// (308) makes the compiler ask for its policy here.
+constexpr EdgeCache EdgeCacheOf(RedirectType status) {
+  switch (status) {
+    case RedirectType::k301:
+      return EdgeCache::kPublicHour;
+    case RedirectType::k302:
+    case RedirectType::k307:
+      break;
+  }
+  return EdgeCache::kPrivate;
+}
+
+// What to send. Views into the ResolvedLinkView (location) or into static text (the rest): use
+// it while the view is valid.
+struct RedirectAnswer {
+  int status = 404;
+  std::string_view location;      // redirects only; empty otherwise
+  std::string_view content_type;  // 404/410 only; redirects have no body
+  std::string_view body;          // 404/410 only
+  EdgeCache edge = EdgeCache::kNoStore;
+  bool record_click = false;  // one click event per answered redirect (HEAD included)
+
+  std::string_view CacheControl() const { return CacheControlOf(edge); }
+};
+
+// The 404/410 pages: HTML for people, JSON for clients that ask for it.
+inline constexpr std::string_view kNotFoundHtml =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Link not "
+    "found</title></head>\n<body><h1>Link not found</h1><p>There is no short link at this "
+    "address. Check it for typing mistakes.</p></body></html>\n";
+inline constexpr std::string_view kGoneHtml =
+    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Link "
+    "gone</title></head>\n<body><h1>Link gone</h1><p>This short link was deleted or has "
+    "expired.</p></body></html>\n";
+inline constexpr std::string_view kNotFoundJson =
+    R"({"error":{"code":"not_found","message":"no link with this code"}})";
+inline constexpr std::string_view kGoneJson =
+    R"({"error":{"code":"gone","message":"this link was deleted or has expired"}})";
+
+// The answer of `link` to `request` at instant `now`. Pure and allocation-free; inline because the
+// hit path calls it under the cache shard's lock.
+inline RedirectAnswer AnswerRedirect(const ResolvedLinkView& link, Micros now,
+                                     const RedirectRequest& request) noexcept {
+  RedirectAnswer answer;
+  LinkState state = link.state;
+  if (state == LinkState::kActive && link.expires_at != 0 && link.expires_at <= now) {
+    state = LinkState::kGone;
+  }
+  if (state == LinkState::kActive) [[likely]] {
+    answer.status = static_cast<int>(link.status);
+    answer.location = link.location;
+    answer.edge = EdgeCacheOf(link.status);
+    answer.record_click = true;
+    return answer;
+  }
+  const bool gone = state == LinkState::kGone;
+  const bool json = request.WantsJson();
+  answer.status = gone ? 410 : 404;
+  answer.content_type = json ? "application/json" : "text/html; charset=utf-8";
+  answer.body = gone ? (json ? kGoneJson : kGoneHtml) : (json ? kNotFoundJson : kNotFoundHtml);
+  answer.edge = EdgeCache::kNoStore;
+  return answer;
+}
+
+}  // namespace kurz::core

@@ -28,8 +28,8 @@
 namespace kurz::adapters {
 
 struct DatabaseOptions {
-  bool migrate = true;  // run the schema migrations (and create PostgreSQL's click partitions)
-  int max_connections = 16;            // PostgreSQL: connections of this process
+  bool migrate = true;       // run the schema migrations (and create PostgreSQL's click partitions)
+  int max_connections = 16;  // PostgreSQL: connections of this process
   const ports::Clock* clock = nullptr;  // the time rows are stamped with; null: the system clock
 };
 

@@ -41,8 +41,8 @@ core::Result<std::unique_ptr<ports::ClickSource>> OpenClickSource(std::string_vi
   // Retry refused connections within a second (librdkafka's default backs off to 10 s), so a
   // worker resumes soon after the brokers are back.
   consumer.extra["reconnect.backoff.max.ms"] = "1000";
-  consumer.heartbeat_interval = std::chrono::milliseconds(
-      std::max<std::int64_t>(100, options.session_timeout.count() / 10));
+  consumer.heartbeat_interval =
+      std::chrono::milliseconds(std::max<std::int64_t>(100, options.session_timeout.count() / 10));
   auto source = KafkaClickSource::Open(std::move(consumer));
   if (!source) return std::unexpected(source.error());
   return std::unique_ptr<ports::ClickSource>(std::move(*source));

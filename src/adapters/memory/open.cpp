@@ -33,8 +33,7 @@ core::Result<Database> OpenDatabase(std::string_view /*url*/, const DatabaseOpti
   return out;
 }
 
-core::Result<SharedTier> OpenSharedTier(std::string_view /*url*/,
-                                        const CacheOptions& /*options*/) {
+core::Result<SharedTier> OpenSharedTier(std::string_view /*url*/, const CacheOptions& /*options*/) {
   return SharedTier{};
 }
 

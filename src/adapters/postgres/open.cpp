@@ -32,6 +32,7 @@ struct ReplicaBundle {
 core::Result<Database> Open(std::string_view url, const DatabaseOptions& options) {
   PostgresOptions pg;
   pg.max_connections = options.max_connections;
+  pg.clock = options.clock;
   auto db = PostgresDatabase::Open(std::string(url), pg);
   if (!db) return std::unexpected(db.error());
   Database out;
@@ -60,6 +61,7 @@ core::Result<Database> Open(std::string_view url, const DatabaseOptions& options
 core::Result<Replica> OpenReplica(std::string_view url, const DatabaseOptions& options) {
   PostgresOptions pg;
   pg.max_connections = options.max_connections;
+  pg.clock = options.clock;
   pg.connect_timeout_seconds = 2;  // libpq's least: a replica that hangs costs little
   pg.connect_on_open = false;      // one that is down now is used once it is up
   auto db = PostgresDatabase::Open(std::string(url), pg);

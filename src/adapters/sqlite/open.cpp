@@ -40,7 +40,9 @@ core::Result<Database> Open(std::string_view url, const DatabaseOptions& options
                         "cannot create directory " + parent.string() + ": " + ec.message());
     }
   }
-  auto db = SqliteDatabase::Open(path);
+  SqliteOptions sqlite_options;
+  sqlite_options.clock = options.clock;
+  auto db = SqliteDatabase::Open(path, sqlite_options);
   if (!db) return std::unexpected(db.error());
   Database out;
   if (options.migrate) {

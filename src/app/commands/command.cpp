@@ -24,9 +24,9 @@ std::vector<std::string> AdminFlags(std::vector<std::string> extra) {
 }
 
 core::Result<Backends> OpenForAdmin(const Flags& flags) {
-  return OpenDatabase(
-      DatabaseUrl(flags.Get("data").value_or(ServeConfig{}.data_dir), flags.Get("database").value_or("")),
-      adapters::DatabaseOptions{});
+  return OpenDatabase(DatabaseUrl(flags.Get("data").value_or(ServeConfig{}.data_dir),
+                                  flags.Get("database").value_or("")),
+                      adapters::DatabaseOptions{});
 }
 
 }  // namespace kurz::app

@@ -4,13 +4,12 @@
 // and the database flags of the admin commands. Each command is one file in commands/; main.cpp
 // only dispatches.
 
-#include <chrono>
 #include <string>
 #include <vector>
 
+#include "adapters/common/clock.hpp"
 #include "app/backends.hpp"
 #include "app/config.hpp"
-#include "ports/clock.hpp"
 
 namespace kurz::app {
 
@@ -23,14 +22,7 @@ int Fail(const std::string& message, int code = kExitFailure, const char* prefix
 // Whether argv[first..] asks for --help / -h.
 bool WantsHelp(int argc, char** argv, int first);
 
-class SystemClock final : public ports::Clock {
- public:
-  core::Micros Now() const override {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-};
+using adapters::SystemClock;
 
 // The flags of the admin commands: `extra` plus --data and --database.
 std::vector<std::string> AdminFlags(std::vector<std::string> extra);

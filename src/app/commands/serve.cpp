@@ -91,7 +91,6 @@ Flags (each also as KURZ_<FLAG>):
                               share the stored one; set it to share it across databases.
 )";
 
-
 // The scrambler key lives with the data: the same key forever, created at first start.
 core::Result<core::CodeScrambler> LoadScrambler(ports::SettingsStore& settings) {
   std::array<std::byte, 32> fresh{};
@@ -115,7 +114,6 @@ core::Result<core::CodeScrambler> LoadScrambler(ports::SettingsStore& settings) 
 core::Result<std::string> LoadSecret(ports::SettingsStore& settings, const std::string& name) {
   return settings.GetOrInsert(name, service::RandomBase62(43));
 }
-
 
 // The port --listen names; for port 0 the one the kernel picks now, so the base URL (and with
 // it the API) is known before the server is built. The server's own bind checks the address
@@ -145,9 +143,9 @@ core::Result<std::uint16_t> ListenPort(const std::string& host, std::uint16_t po
     return core::Fail(core::ErrorCode::kUnavailable, std::strerror(err));
   }
   close(fd);
-  const std::uint16_t picked =
-      bound.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
-                                  : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  const std::uint16_t picked = bound.ss_family == AF_INET6
+                                   ? ntohs(reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port)
+                                   : ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
   return picked;
 }
 
@@ -162,9 +160,9 @@ core::Result<ClickEnrichment> LoadClickEnrichment(const ServeConfig& config, boo
   if (parse_agents) {
     auto loaded = adapters::uap::UapParser::Load(config.uap_regexes);
     if (!loaded) {
-      return core::Fail(core::ErrorCode::kInvalidArgument, "cannot load --uap-regexes " +
-                                                               config.uap_regexes + ": " +
-                                                               loaded.error().detail);
+      return core::Fail(
+          core::ErrorCode::kInvalidArgument,
+          "cannot load --uap-regexes " + config.uap_regexes + ": " + loaded.error().detail);
     }
     out.user_agents = std::move(*loaded);
   }

@@ -54,6 +54,13 @@ constexpr Opener<OpenSinkFn> kEventSinks[] = {
     {"memory", &NoEventSink},
     {"kafka", &adapters::kafka::OpenEventSink},
 };
+// What kurz serve checks of an --events URL before it opens anything, by scheme.
+using CheckFn = core::Result<void>(std::string_view);
+core::Result<void> NothingToCheck(std::string_view /*url*/) { return {}; }
+constexpr Opener<CheckFn> kEventChecks[] = {
+    {"memory", &NothingToCheck},
+    {"kafka", &adapters::kafka::CheckUrl},
+};
 constexpr Opener<OpenSourceFn> kClickSources[] = {
     {"kafka", &adapters::kafka::OpenClickSource},
 };
@@ -101,6 +108,7 @@ std::string OneLine(std::string_view text) {
 void AppendReplicaMetrics(const adapters::routing::ReplicaSet& set, core::MetricsWriter& w) {
   using Type = core::MetricsWriter::Type;
   std::vector<std::string> names;
+  names.reserve(set.size());
   for (std::size_t i = 0; i < set.size(); ++i) names.push_back("replica-" + std::to_string(i + 1));
   w.Family("kurz_db_reads_total", Type::kCounter,
            "Reads routed over --database-replicas, by the server that answered.");
@@ -204,16 +212,14 @@ core::Result<SharedBackends> OpenSharedTier(const std::string& url, const CacheO
 
 core::Result<void> CheckEventsUrl(const std::string& url) {
   if (url == "memory") return {};
-  auto open = Find<OpenSinkFn>(kEventSinks, url, "--events");
-  if (!open) {
+  auto check = Find<CheckFn>(kEventChecks, url, "--events");
+  if (!check) {
     return core::Fail(core::ErrorCode::kInvalidArgument,
                       "--events '" + url +
                           "' is not known (memory:// or kafka://host:port[,host:port...]/topic)");
   }
-  if (*open == &adapters::kafka::OpenEventSink) {
-    if (auto ok = adapters::kafka::CheckUrl(url); !ok) {
-      return core::Fail(core::ErrorCode::kInvalidArgument, "--events: " + ok.error().detail);
-    }
+  if (auto ok = (**check)(url); !ok) {
+    return core::Fail(core::ErrorCode::kInvalidArgument, "--events: " + ok.error().detail);
   }
   return {};
 }

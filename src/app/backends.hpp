@@ -6,64 +6,33 @@
 #include <utility>
 #include <vector>
 
+#include "adapters/common/open.hpp"
 #include "app/config.hpp"
 #include "core/error.hpp"
 #include "core/metrics_writer.hpp"
-#include "ports/account_store.hpp"
-#include "ports/click_log.hpp"
-#include "ports/click_source.hpp"
-#include "ports/event_sink.hpp"
-#include "ports/invalidation_bus.hpp"
-#include "ports/link_store.hpp"
-#include "ports/rate_limit_store.hpp"
-#include "ports/raw_click_store.hpp"
-#include "ports/realtime_counters.hpp"
-#include "ports/settings_store.hpp"
-#include "ports/shared_cache.hpp"
 
 namespace kurz::app {
 
-// The storage ports of one process, opened from the configured backend URL. The only place
-// (with backends.cpp) that names concrete adapters.
-struct Backends {
-  std::shared_ptr<void> owner;  // keeps the database and adapters alive
-  ports::LinkStore* links = nullptr;
-  ports::AccountStore* accounts = nullptr;
-  ports::SettingsStore* settings = nullptr;
-  ports::ClickLog* click_log = nullptr;
-  ports::StatsStore* stats = nullptr;
-  std::string description;                   // for the start-up line (passwords redacted)
-  std::function<core::Result<void>()> ping;  // readiness of the database
-  // With read replicas (AddReadReplicas): one readiness check per replica, ("replica-1",
-  // "ok" or "degraded: <why>"), and the read routing's counters as Prometheus text.
+// The backends of one process, opened from the configured URLs through one scheme -> opener
+// table per role (backends.cpp): the only place that names the adapter folders. An unknown
+// scheme is invalid_argument, in one line listing the known ones.
+
+// The database's stores, with the read replicas' checks once AddReadReplicas added them.
+struct Backends : adapters::Database {
+  // With read replicas: one readiness check per replica, ("replica-1", "ok" or
+  // "degraded: <why>"), and the read routing's counters.
   std::vector<std::function<std::pair<std::string, std::string>()>> replica_checks;
   std::function<void(core::MetricsWriter&)> replica_metrics;
 };
-
-// What instances share besides the database, opened from --cache: nothing for memory:// (one
-// instance: its L1 is enough), Redis for redis:// and redis-cluster://.
-struct SharedBackends {
-  std::shared_ptr<void> owner;
-  ports::SharedCache* cache = nullptr;
-  ports::InvalidationBus* bus = nullptr;
-  ports::RateLimitStore* limits = nullptr;
-  ports::RealtimeCounters* realtime = nullptr;  // click counters kurz worker keeps up to date
-  std::string description;                      // for the start-up line (passwords redacted)
-  std::function<core::Result<void>()> ping;     // null without a shared tier
-};
-
-// Opens the shared tier named by `url` with keys and channels under `name_space` ("kurz" gives
-// "kurz:link:<code>", "kurz:invalidate", ...). Does not connect: Redis may come up later (calls
-// fail fast until then, and everything works without it). invalid_argument for a bad URL.
-core::Result<SharedBackends> OpenSharedTier(const std::string& url, const std::string& name_space);
+using SharedBackends = adapters::SharedTier;
 
 // The database URL in effect: --database, or sqlite under --data.
-std::string DatabaseUrl(const ServeConfig& config);
+std::string DatabaseUrl(const std::string& data_dir, const std::string& database);
 
-// Opens the database named by `url` (schemes: sqlite, memory), creating the data directory for
-// SQLite, and runs its migrations when `migrate` is set. invalid_argument for unknown schemes
-// (listing the known ones), unavailable when it cannot be opened.
-core::Result<Backends> OpenBackends(const std::string& url, bool migrate, int* migrations_applied);
+// Opens the database named by `url` (sqlite, postgres, postgresql, memory) and runs its
+// migrations when options.migrate is set; unavailable when it cannot be opened.
+core::Result<Backends> OpenDatabase(const std::string& url,
+                                    const adapters::DatabaseOptions& options);
 
 // Sends the reads of `backends` that tolerate replication lag (redirect misses, lists, stats) to
 // the PostgreSQL read replicas at `urls`, round-robin, and to the primary when none can answer;
@@ -72,18 +41,23 @@ core::Result<Backends> OpenBackends(const std::string& url, bool migrate, int* m
 // invalid_argument for a malformed URL.
 core::Result<void> AddReadReplicas(Backends& backends, const std::vector<std::string>& urls);
 
-// The click-events stream `kurz serve --events kafka://…` publishes to; null for memory:// (the
-// in-process pipeline). Events the cluster cannot take wait in a spool under spool_dir.
-// invalid_argument for a bad URL, unavailable for an unusable spool directory.
-core::Result<std::unique_ptr<ports::EventSink>> OpenEventSink(const ServeConfig& config);
+// The shared tier named by --cache (memory: none; redis, redis-cluster). Does not connect.
+core::Result<SharedBackends> OpenSharedTier(const std::string& url,
+                                            const adapters::CacheOptions& options);
+
+// Checks --events of kurz serve (memory:// or kafka://...) before anything is opened.
+core::Result<void> CheckEventsUrl(const std::string& url);
+
+// The click-events stream `kurz serve --events` publishes to; null for memory:// (the
+// in-process pipeline).
+core::Result<std::unique_ptr<ports::EventSink>> OpenEventSink(
+    const std::string& url, const adapters::EventOptions& options);
 
 // The worker's consumer-group member on its --events stream.
-core::Result<std::unique_ptr<ports::ClickSource>> OpenClickSource(const WorkerConfig& config);
+core::Result<std::unique_ptr<ports::ClickSource>> OpenClickSource(
+    const std::string& url, const adapters::EventOptions& options);
 
-// The raw clicks table named by --analytics (clickhouse://host:port/db); not yet contacted.
+// The raw clicks table named by the worker's --analytics; not yet contacted.
 core::Result<std::unique_ptr<ports::RawClickStore>> OpenRawClickStore(const std::string& url);
-
-// Refuses backend URLs this build cannot serve (events, analytics).
-core::Result<void> CheckAuxiliaryBackends(const ServeConfig& config);
 
 }  // namespace kurz::app

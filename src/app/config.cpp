@@ -103,12 +103,27 @@ constexpr std::size_t kMinSecretLength = 16;
 }  // namespace
 
 const std::vector<std::string>& ServeFlagNames() {
-  static const std::vector<std::string> names = {
-      "listen",      "data",           "base-url",        "database",        "cache",
-      "events",      "analytics",      "bootstrap-key",   "rate-limit-api",  "rate-limit-redirect",
-      "geoip",       "threads",        "workers",         "cache-size",      "click-queue",
-      "uap-regexes", "ip-salt-secret", "trusted-proxies", "cache-namespace", "database-replicas",
-      "spool-dir",   "spool-max-bytes"};
+  static const std::vector<std::string> names = {"listen",
+                                                 "data",
+                                                 "base-url",
+                                                 "database",
+                                                 "cache",
+                                                 "events",
+                                                 "bootstrap-key",
+                                                 "rate-limit-api",
+                                                 "rate-limit-redirect",
+                                                 "geoip",
+                                                 "threads",
+                                                 "workers",
+                                                 "cache-size",
+                                                 "click-queue",
+                                                 "uap-regexes",
+                                                 "ip-salt-secret",
+                                                 "trusted-proxies",
+                                                 "cache-namespace",
+                                                 "database-replicas",
+                                                 "spool-dir",
+                                                 "spool-max-bytes"};
   return names;
 }
 
@@ -232,7 +247,6 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
   }
   if (auto v = flags.Get("cache")) c.cache = *v;
   if (auto v = flags.Get("events")) c.events = *v;
-  if (auto v = flags.Get("analytics")) c.analytics = *v;
   if (auto v = flags.Get("spool-dir")) {
     if (v->empty()) return core::Fail(core::ErrorCode::kInvalidArgument, "--spool-dir: empty path");
     c.spool_dir = *v;

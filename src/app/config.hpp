@@ -34,7 +34,6 @@ struct ServeConfig {
   std::string events = "memory://";      // or kafka://host:port[,host:port...]/topic
   std::string spool_dir;  // empty: <data_dir>/spool (events kept while Kafka is down)
   std::int64_t spool_max_bytes = 1LL << 30;
-  std::string analytics;  // empty: the database
   std::optional<std::string> bootstrap_key;
   std::int64_t rate_limit_api = 100;
   std::int64_t rate_limit_redirect = 0;

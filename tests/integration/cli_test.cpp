@@ -152,7 +152,7 @@ TEST_F(CliTest, BadPipelineFlagsAreRefusedWithExitTwo) {
       {{"worker", "--events", kafka, "--analytics", ch, "--bogus", "1"}, "--bogus"},
       {{"serve", "--events", "rabbitmq://h:1/q"}, "--events"},
       {{"serve", "--events", "kafka://h:99999/t"}, "--events"},
-      {{"serve", "--analytics", ch}, "kurz worker"},
+      {{"serve", "--analytics", ch}, "unknown flag '--analytics'"},
       {{"serve", "--spool-max-bytes", "12"}, "--spool-max-bytes"},
       {{"serve", "--spool-dir", ""}, "--spool-dir"},
   };

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "adapters/common/sql_values.hpp"
 #include "adapters/postgres/guard.hpp"
 
 namespace kurz::adapters::postgres {
@@ -24,28 +25,12 @@ std::string KeyColumns() {
 }
 constexpr int kKeyColumnCount = 10;
 
-std::string_view StatusText(core::UserStatus status) {
-  return status == core::UserStatus::kActive ? "active" : "suspended";
-}
-
-// 'deleted' (only set by hand) reads as suspended: the user's keys and links stop working.
-core::UserStatus ParseStatus(std::string_view text) {
-  return text == "active" ? core::UserStatus::kActive : core::UserStatus::kSuspended;
-}
-
-std::string PermissionsJson(core::Permissions p) {
-  auto flag = [p](core::Permission bit) { return (p & bit) != 0 ? "true" : "false"; };
-  return std::string("{\"create\": ") + flag(core::kPermCreate) +
-         ", \"read\": " + flag(core::kPermRead) + ", \"delete\": " + flag(core::kPermDelete) +
-         ", \"admin\": " + flag(core::kPermAdmin) + "}";
-}
-
 core::User ReadUser(const Rows& rows, int row, int first) {
   core::User user;
   user.id = rows.Int(row, first);
   user.email = rows.Text(row, first + 1);
   user.tier = rows.Text(row, first + 2);
-  user.status = ParseStatus(rows.View(row, first + 3));
+  user.status = ParseUserStatus(rows.View(row, first + 3));
   user.created_at = rows.Int(row, first + 4);
   return user;
 }
@@ -96,7 +81,7 @@ Result<std::pair<core::User, core::ApiKey>> PostgresAccountStore::CreateUser(
     return db_.Transaction([&](Connection& c) -> Result<std::pair<core::User, core::ApiKey>> {
       std::pair<core::User, core::ApiKey> created{user, first_key};
       Result<Rows> inserted =
-          c.Query(sql, user.email, user.tier, StatusText(user.status), user.created_at);
+          c.Query(sql, user.email, user.tier, UserStatusText(user.status), user.created_at);
       if (!inserted) {
         if (c.LastSqlState() == "23505") {
           return Fail(ErrorCode::kConflict, "email already registered");
@@ -151,7 +136,7 @@ Result<core::User> PostgresAccountStore::SetUserStatus(std::int64_t id, core::Us
         "UPDATE users AS u SET status = $2, updated_at = NOW() WHERE u.id = $1 RETURNING " +
         UserColumns();
     return db_.Run([&](Connection& c) -> Result<core::User> {
-      Result<Rows> updated = c.Query(sql, id, StatusText(status));
+      Result<Rows> updated = c.Query(sql, id, UserStatusText(status));
       if (!updated) return std::unexpected(std::move(updated.error()));
       if (updated->Size() == 0) return Fail(ErrorCode::kNotFound, "no such user");
       return ReadUser(*updated, 0, 0);

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/breakdown_json.hpp"
+#include "adapters/common/breakdown_json.hpp"
 #include "adapters/postgres/guard.hpp"
 
 namespace kurz::adapters::postgres {
@@ -33,12 +33,6 @@ constexpr core::Micros kKeepAppliedBatches = 7 * kMicrosPerDay;
 constexpr std::array<std::string_view, core::kDimensionCount> kBreakdownColumns = {
     "top_referrers",     "country_breakdown", "device_breakdown",
     "browser_breakdown", "os_breakdown",      "city_breakdown"};
-
-core::Micros NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 std::int32_t DayOf(core::Micros t) {
   core::Micros day = t / kMicrosPerDay;
@@ -458,7 +452,7 @@ Result<bool> PostgresClickStore::Apply(const core::ClickBatch& batch) {
       return Fail(ErrorCode::kInvalidArgument, std::move(*why));
     }
     PreparedBatch prepared = Prepare(batch);
-    const core::Micros now = NowMicros();
+    const core::Micros now = db_.Now();
     bool applied = false;
     Result<void> done = db_.Transaction(
         [&](Connection& c) -> Result<void> { return ApplyIn(c, batch, prepared, now, applied); });

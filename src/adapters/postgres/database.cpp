@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <span>
 
+#include "adapters/common/clock.hpp"
 #include "adapters/postgres/migrations.hpp"
 
 namespace kurz::adapters::postgres {
@@ -18,12 +19,6 @@ using core::Fail;
 // one schema are serialized across every instance; other schemas are not held up.
 constexpr std::string_view kLockSchema =
     "SELECT pg_advisory_xact_lock(1802859130, hashtext(coalesce(current_schema(), '')))";
-
-core::Micros NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 bool Retryable(std::string_view sqlstate) { return sqlstate == "40001" || sqlstate == "40P01"; }
 
@@ -61,7 +56,10 @@ Month MonthAfter(core::Micros now, int months) {
 }  // namespace
 
 PostgresDatabase::PostgresDatabase(std::string url, Options options)
-    : url_(std::move(url)), options_(options), settings_{options.connect_timeout_seconds, "kurz"} {}
+    : url_(std::move(url)),
+      options_(options),
+      clock_(options.clock != nullptr ? *options.clock : DefaultClock()),
+      settings_{options.connect_timeout_seconds, "kurz"} {}
 
 core::Result<std::unique_ptr<PostgresDatabase>> PostgresDatabase::Open(const std::string& url,
                                                                        Options options) {
@@ -177,7 +175,6 @@ std::pair<core::Result<void>, bool> PostgresDatabase::End(Connection& c,
 
 core::Result<int> PostgresDatabase::Migrate() {
   const std::span<const Migration> migrations = Migrations();
-  const int latest = migrations.empty() ? 0 : migrations.back().version;
   int applied = 0;
   for (const Migration& migration : migrations) {
     core::Result<bool> done = Transaction([&](Connection& c) -> core::Result<bool> {
@@ -192,15 +189,12 @@ core::Result<int> PostgresDatabase::Migrate() {
       }
       core::Result<int> current = AppliedVersion(c);
       if (!current) return std::unexpected(std::move(current.error()));
-      if (*current > latest) {
-        return Fail(ErrorCode::kInternal,
-                    "postgres: database schema version " + std::to_string(*current) +
-                        " is newer than this kurz knows (" + std::to_string(latest) + ")");
+      if (auto ok = CheckSchemaNotNewer("postgres", *current, migrations); !ok) {
+        return std::unexpected(std::move(ok.error()));
       }
       if (migration.version <= *current) return false;  // applied before, maybe by another
       if (core::Result<void> r = c.Exec(migration.sql); !r) {
-        return Fail(r.error().code, "postgres: migration " + std::to_string(migration.version) +
-                                        " (" + migration.name + "): " + r.error().detail);
+        return std::unexpected(MigrationFailed("postgres", migration, r.error()));
       }
       core::Result<Rows> recorded =
           c.Query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
@@ -211,7 +205,7 @@ core::Result<int> PostgresDatabase::Migrate() {
     if (!done) return std::unexpected(std::move(done.error()));
     if (*done) ++applied;
   }
-  if (core::Result<int> created = EnsureClickPartitions(NowMicros()); !created) {
+  if (core::Result<int> created = EnsureClickPartitions(Now()); !created) {
     return std::unexpected(std::move(created.error()));
   }
   return applied;

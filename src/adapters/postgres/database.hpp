@@ -15,6 +15,7 @@
 #include "adapters/postgres/connection.hpp"
 #include "core/error.hpp"
 #include "core/time.hpp"
+#include "ports/clock.hpp"
 
 namespace kurz::adapters::postgres {
 
@@ -30,6 +31,9 @@ struct PostgresOptions {
   // Whether Open connects (and fails when it cannot). false: Open only checks the URL and the
   // first call connects, so a server that is down at start (a read replica) is used once it is up.
   bool connect_on_open = true;
+  // What rows are stamped with (applied_at, updated_at, retention, partitions); null: the
+  // system clock.
+  const ports::Clock* clock = nullptr;
 };
 
 // A PostgreSQL database reached through a bounded pool of libpq connections. Every call leases a
@@ -67,6 +71,9 @@ class PostgresDatabase {
   core::Result<int> EnsureClickPartitions(core::Micros now);
   // A trivial query, for readiness checks.
   core::Result<void> Ping();
+
+  // Now, by the options' clock.
+  core::Micros Now() const { return clock_.Now(); }
 
   // Runs fn(Connection&) on a leased connection, each statement committing by itself.
   template <class Fn>
@@ -110,6 +117,7 @@ class PostgresDatabase {
 
   const std::string url_;
   const Options options_;
+  const ports::Clock& clock_;
   const ConnectSettings settings_;
 
   mutable std::mutex mu_;

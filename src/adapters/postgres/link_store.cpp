@@ -3,6 +3,7 @@
 #include <limits>
 #include <string>
 
+#include "adapters/common/sql_values.hpp"
 #include "adapters/postgres/guard.hpp"
 
 namespace kurz::adapters::postgres {
@@ -69,17 +70,6 @@ const OwnerSql& SqlFor(std::int64_t owner_id) {
 std::optional<std::int64_t> OwnerParam(std::int64_t owner_id) {
   if (owner_id == 0) return std::nullopt;
   return owner_id;
-}
-
-core::RedirectType ToRedirectType(std::int64_t value) {
-  switch (value) {
-    case 302:
-      return core::RedirectType::k302;
-    case 307:
-      return core::RedirectType::k307;
-    default:
-      return core::RedirectType::k301;
-  }
 }
 
 core::Link ReadLink(const Rows& rows, int row) {

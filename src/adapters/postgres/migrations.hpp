@@ -2,15 +2,11 @@
 
 #include <span>
 
+#include "adapters/common/migrations.hpp"
+
 namespace kurz::adapters::postgres {
 
-// One step of the schema, applied once (in its own transaction) and recorded in
-// schema_migrations. Steps are never edited once released: a change is a new step at the end.
-struct Migration {
-  int version;
-  const char* name;
-  const char* sql;
-};
+using Migration = adapters::Migration;
 
 // All steps, in ascending version order (1, 2, ...). They mirror the SQLite adapter's steps.
 std::span<const Migration> Migrations();

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <string>
 
+#include "adapters/common/sql_values.hpp"
 #include "adapters/sqlite/guard.hpp"
 
 namespace kurz::adapters::sqlite {
@@ -28,34 +29,12 @@ std::string Sql(std::initializer_list<std::string_view> parts) {
   return sql;
 }
 
-std::string_view StatusText(core::UserStatus status) {
-  return status == core::UserStatus::kActive ? "active" : "suspended";
-}
-
-// 'deleted' (only set by hand) reads as suspended: the user's keys and links stop working.
-core::UserStatus ParseStatus(std::string_view text) {
-  return text == "active" ? core::UserStatus::kActive : core::UserStatus::kSuspended;
-}
-
-std::string PermissionsJson(core::Permissions p) {
-  auto flag = [p](core::Permission bit) { return (p & bit) != 0 ? "true" : "false"; };
-  return std::string("{\"create\":") + flag(core::kPermCreate) +
-         ",\"read\":" + flag(core::kPermRead) + ",\"delete\":" + flag(core::kPermDelete) +
-         ",\"admin\":" + flag(core::kPermAdmin) + "}";
-}
-
-core::Micros NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 core::User ReadUser(const Statement& row, int first) {
   core::User user;
   user.id = row.Int(first);
   user.email = row.Text(first + 1);
   user.tier = row.Text(first + 2);
-  user.status = ParseStatus(row.Text(first + 3));
+  user.status = ParseUserStatus(row.Text(first + 3));
   user.created_at = row.Int(first + 4);
   return user;
 }
@@ -117,7 +96,7 @@ Result<std::pair<core::User, core::ApiKey>> SqliteAccountStore::CreateUser(
       if (!insert) return std::unexpected(std::move(insert.error()));
       insert->Bind(1, user.email)
           .Bind(2, user.tier)
-          .Bind(3, StatusText(user.status))
+          .Bind(3, UserStatusText(user.status))
           .Bind(4, user.created_at);
       Result<bool> row = insert->Step();
       if (!row) {
@@ -186,7 +165,7 @@ Result<core::User> SqliteAccountStore::SetUserStatus(std::int64_t id, core::User
           "UPDATE users SET status = ?2, updated_at = ?3 WHERE id = ?1"
           " RETURNING id, email, tier, status, created_at");
       if (!update) return std::unexpected(std::move(update.error()));
-      update->Bind(1, id).Bind(2, StatusText(status)).Bind(3, NowMicros());
+      update->Bind(1, id).Bind(2, UserStatusText(status)).Bind(3, db_.Now());
       Result<bool> row = update->Step();
       if (!row) return std::unexpected(std::move(row.error()));
       if (!*row) return Fail(ErrorCode::kNotFound, "no such user");

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "adapters/breakdown_json.hpp"
+#include "adapters/common/breakdown_json.hpp"
 #include "adapters/sqlite/civil_date.hpp"
 #include "adapters/sqlite/guard.hpp"
 
@@ -80,12 +80,6 @@ constexpr std::string_view kAddToLink =
     " last_clicked_at = max(coalesce(last_clicked_at, 0), ?3) WHERE short_code = ?1";
 
 constexpr std::string_view kEmptyBreakdown = "{}";
-
-core::Micros NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Runs the cached statement for sql with the parameters bind sets on it.
 template <class Bind>
@@ -232,7 +226,7 @@ Result<bool> SqliteClickStore::Apply(const core::ClickBatch& batch) {
       return a.delta->date != b.delta->date ? a.delta->date < b.delta->date
                                             : a.delta->code < b.delta->code;
     });
-    const core::Micros now = NowMicros();
+    const core::Micros now = db_.Now();
     bool applied = false;
     Result<void> done = db_.Write([&](Connection& c) -> Result<void> {
       applied = false;

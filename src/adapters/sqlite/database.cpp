@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "adapters/common/clock.hpp"
 #include "adapters/sqlite/migrations.hpp"
 #include "core/time.hpp"
 
@@ -17,12 +18,6 @@ namespace {
 
 using core::ErrorCode;
 using core::Fail;
-
-core::Micros NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 core::Result<void> RunCached(Connection& connection, std::string_view sql) {
   core::Result<Statement> statement = connection.Prepare(sql);
@@ -62,7 +57,8 @@ SqliteDatabase::ReaderLease::~ReaderLease() {
   db_->readers_cv_.notify_one();
 }
 
-SqliteDatabase::SqliteDatabase(Options options) : options_(options) {}
+SqliteDatabase::SqliteDatabase(Options options)
+    : options_(options), clock_(options.clock != nullptr ? *options.clock : DefaultClock()) {}
 
 core::Result<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string& path,
                                                                    Options options) {
@@ -246,7 +242,7 @@ void SqliteDatabase::RunBatch(std::vector<Request*>& batch) {
 
 core::Result<int> SqliteDatabase::Migrate() {
   int applied = 0;
-  core::Result<void> done = Write([&applied](Connection& c) -> core::Result<void> {
+  core::Result<void> done = Write([this, &applied](Connection& c) -> core::Result<void> {
     applied = 0;
     if (core::Result<void> r = c.Exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
                                       "version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)");
@@ -256,22 +252,16 @@ core::Result<int> SqliteDatabase::Migrate() {
     core::Result<int> current = AppliedVersion(c);
     if (!current) return std::unexpected(std::move(current.error()));
     const std::span<const Migration> migrations = Migrations();
-    const int latest = migrations.empty() ? 0 : migrations.back().version;
-    if (*current > latest) {
-      return Fail(ErrorCode::kInternal,
-                  "sqlite: database schema version " + std::to_string(*current) +
-                      " is newer than this kurz knows (" + std::to_string(latest) + ")");
-    }
+    if (auto ok = CheckSchemaNotNewer("sqlite", *current, migrations); !ok) return ok;
     for (const Migration& migration : migrations) {
       if (migration.version <= *current) continue;
       if (core::Result<void> r = c.Exec(migration.sql); !r) {
-        return Fail(r.error().code, "sqlite: migration " + std::to_string(migration.version) +
-                                        " (" + migration.name + "): " + r.error().detail);
+        return std::unexpected(MigrationFailed("sqlite", migration, r.error()));
       }
       core::Result<Statement> record =
           c.Prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)");
       if (!record) return std::unexpected(std::move(record.error()));
-      record->Bind(1, std::int64_t{migration.version}).Bind(2, NowMicros());
+      record->Bind(1, std::int64_t{migration.version}).Bind(2, Now());
       if (core::Result<void> r = record->Run(); !r) return r;
       ++applied;
     }

@@ -18,6 +18,8 @@
 
 #include "adapters/sqlite/connection.hpp"
 #include "core/error.hpp"
+#include "core/time.hpp"
+#include "ports/clock.hpp"
 
 namespace kurz::adapters::sqlite {
 
@@ -30,6 +32,9 @@ struct SqliteOptions {
   std::size_t max_batch = 1024;
   // Writes waiting beyond this are refused at once (unavailable) instead of queueing forever.
   std::size_t max_queued_writes = 100'000;
+  // What rows are stamped with (applied_at, updated_at, retention, partitions); null: the
+  // system clock.
+  const ports::Clock* clock = nullptr;
 };
 
 // An SQLite database file in WAL mode with synchronous=FULL: a write is on disk when Write
@@ -74,6 +79,9 @@ class SqliteDatabase {
   // A trivial query on a reader connection, for readiness checks.
   core::Result<void> Ping();
 
+  // Now, by the options' clock.
+  core::Micros Now() const { return clock_.Now(); }
+
   // Writes waiting for the writer thread (metrics, tests).
   std::size_t PendingWrites() const;
   // Transactions the writer thread has committed so far.
@@ -101,6 +109,7 @@ class SqliteDatabase {
   void RunBatch(std::vector<Request*>& batch);
 
   Options options_;
+  const ports::Clock& clock_;
   std::unique_ptr<Connection> writer_;
 
   mutable std::mutex queue_mu_;

@@ -3,6 +3,7 @@
 #include <limits>
 #include <string>
 
+#include "adapters/common/sql_values.hpp"
 #include "adapters/sqlite/guard.hpp"
 
 namespace kurz::adapters::sqlite {
@@ -46,17 +47,6 @@ const std::string& ListAfterSql() {
       "WHERE u.user_id IS ?1 AND u.deleted_at IS NULL AND (u.created_at, u.short_code) < (?3, ?4)"
       " ORDER BY u.created_at DESC, u.short_code DESC LIMIT ?2";
   return sql;
-}
-
-core::RedirectType ToRedirectType(std::int64_t value) {
-  switch (value) {
-    case 302:
-      return core::RedirectType::k302;
-    case 307:
-      return core::RedirectType::k307;
-    default:
-      return core::RedirectType::k301;
-  }
 }
 
 core::Link ReadLink(const Statement& row) {

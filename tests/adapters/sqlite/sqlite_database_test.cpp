@@ -25,6 +25,7 @@
 #include "adapters/sqlite/migrations.hpp"
 #include "adapters/sqlite/settings_store.hpp"
 #include "adapters/temp_dir.hpp"
+#include "ports/clock.hpp"
 
 namespace kurz::testing {
 namespace {
@@ -373,6 +374,33 @@ TEST_F(SqliteDatabaseTest, ApplyForgetsBatchIdsAfterAWeek) {
   EXPECT_EQ(Outcome(clicks.Apply({"new", {}})), "applied");
   EXPECT_EQ(*Count(*db, "SELECT count(*) FROM applied_click_batches WHERE id = 'old'"), 0);
   EXPECT_EQ(*Count(*db, "SELECT count(*) FROM applied_click_batches"), 2);
+}
+
+// The week is counted on the clock the database was opened with (options.clock), not the
+// system's: a fake clock years ahead prunes by its own time.
+TEST_F(SqliteDatabaseTest, BatchIdsAreForgottenByTheDatabasesClock) {
+  struct FixedClock final : ports::Clock {
+    core::Micros now = 0;
+    core::Micros Now() const override { return now; }
+  } clock;
+  const core::Micros day = 86'400 * core::kMicrosPerSecond;
+  clock.now = 1'893'456'000 * core::kMicrosPerSecond;  // 2030-01-01, years after the system clock
+  SqliteDatabase::Options options;
+  options.clock = &clock;
+  auto db = OpenDb(options);
+  ASSERT_TRUE(db);
+  ASSERT_TRUE(db->Migrate());
+  EXPECT_EQ(*Count(*db, "SELECT min(applied_at) FROM schema_migrations"), clock.now)
+      << "migrations are stamped with the database's clock";
+  ASSERT_TRUE(Exec(*db, "INSERT INTO applied_click_batches VALUES ('old', " +
+                            std::to_string(clock.now - 8 * day) + "), ('recent', " +
+                            std::to_string(clock.now - 6 * day) + ")"));
+  adapters::sqlite::SqliteClickStore clicks(*db);
+  EXPECT_EQ(Outcome(clicks.Apply({"new", {}})), "applied");
+  EXPECT_EQ(*Count(*db, "SELECT count(*) FROM applied_click_batches WHERE id = 'old'"), 0);
+  EXPECT_EQ(*Count(*db, "SELECT count(*) FROM applied_click_batches WHERE id = 'recent'"), 1);
+  EXPECT_EQ(*Count(*db, "SELECT applied_at FROM applied_click_batches WHERE id = 'new'"),
+            clock.now);
 }
 
 TEST_F(SqliteDatabaseTest, LeasedBlocksNeverRepeatAcrossReopen) {

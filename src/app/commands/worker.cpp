@@ -2,8 +2,6 @@
 // runs the analytics pipeline and stores raw clicks in ClickHouse, counts in the database and
 // real-time counters in Redis (service::ClickConsumer); serves /metrics, /healthz and /readyz.
 
-#include "app/worker.hpp"
-
 #include <pthread.h>
 #include <signal.h>
 
@@ -17,6 +15,7 @@
 #include "adapters/uap/uap_parser.hpp"
 #include "analytics/aggregator.hpp"
 #include "app/backends.hpp"
+#include "app/commands/command.hpp"
 #include "app/config.hpp"
 #include "app/signals.hpp"
 #include "core/metrics_writer.hpp"
@@ -28,9 +27,6 @@
 
 namespace kurz::app {
 namespace {
-
-constexpr int kExitUsage = 2;
-constexpr int kExitFailure = 1;
 
 constexpr const char* kWorkerHelp =
     R"(Usage: kurz worker --events kafka://... --analytics clickhouse://... [flags]
@@ -59,9 +55,8 @@ Flags (each also as KURZ_<FLAG>):
                             partitions (default 10000)
 )";
 
-int Fail(const std::string& message, int code = kExitFailure) {
-  std::fprintf(stderr, "kurz worker: %s\n", message.c_str());
-  return code;
+int WorkerFail(const std::string& message, int code = kExitFailure) {
+  return Fail(message, code, "kurz worker");
 }
 
 // /metrics, /healthz and /readyz of the worker.
@@ -152,39 +147,38 @@ class WorkerHandler final : public http::Handler {
 }  // namespace
 
 int Worker(int argc, char** argv) {
-  for (int i = 2; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0) {
-      std::fputs(kWorkerHelp, stdout);
-      return 0;
-    }
+  if (WantsHelp(argc, argv, 2)) {
+    std::fputs(kWorkerHelp, stdout);
+    return 0;
   }
   auto flags = Flags::Parse(argc, argv, 2, WorkerFlagNames());
-  if (!flags) return Fail(flags.error().detail, kExitUsage);
+  if (!flags) return WorkerFail(flags.error().detail, kExitUsage);
   auto config = LoadWorkerConfig(*flags);
-  if (!config) return Fail(config.error().detail, kExitUsage);
+  if (!config) return WorkerFail(config.error().detail, kExitUsage);
 
   const sigset_t signals = BlockStopSignals();
 
   // Every URL is checked before anything is contacted.
   auto raw = OpenRawClickStore(config->analytics);
-  if (!raw) return Fail("--analytics: " + raw.error().detail, kExitUsage);
-  auto source = OpenClickSource(*config);
-  if (!source) return Fail("--events: " + source.error().detail, kExitUsage);
-  auto shared = OpenSharedTier(config->cache, config->cache_namespace);
-  if (!shared) return Fail("--cache: " + shared.error().detail, kExitUsage);
+  if (!raw) return WorkerFail("--analytics: " + raw.error().detail, kExitUsage);
+  adapters::EventOptions event_options;
+  event_options.group = config->group;
+  event_options.session_timeout = std::chrono::milliseconds(config->session_timeout_ms);
+  auto source = OpenClickSource(config->events, event_options);
+  if (!source) return WorkerFail("--events: " + source.error().detail, kExitUsage);
+  auto shared = OpenSharedTier(config->cache, adapters::CacheOptions{config->cache_namespace});
+  if (!shared) return WorkerFail("--cache: " + shared.error().detail, kExitUsage);
   auto user_agents = adapters::uap::UapParser::Load(config->uap_regexes);
   if (!user_agents) {
-    return Fail(
+    return WorkerFail(
         "cannot load --uap-regexes " + config->uap_regexes + ": " + user_agents.error().detail,
         kExitUsage);
   }
-  ServeConfig database;
-  database.data_dir = config->data_dir;
-  database.database = config->database;
-  auto backends = OpenBackends(DatabaseUrl(database), /*migrate=*/true, nullptr);
-  if (!backends) return Fail("cannot open the database: " + backends.error().detail);
+  auto backends =
+      OpenDatabase(DatabaseUrl(config->data_dir, config->database), adapters::DatabaseOptions{});
+  if (!backends) return WorkerFail("cannot open the database: " + backends.error().detail);
   if (auto schema = (*raw)->EnsureSchema(); !schema) {
-    return Fail("cannot create the raw clicks table: " + schema.error().detail);
+    return WorkerFail("cannot create the raw clicks table: " + schema.error().detail);
   }
 
   // Visitor ids and locations come in the messages: the aggregator needs neither a secret nor
@@ -208,11 +202,11 @@ int Worker(int argc, char** argv) {
   http::Server server(server_options, handler);
   auto port = server.Listen();
   if (!port) {
-    return Fail("cannot listen on " + config->listen_host + ":" +
-                std::to_string(config->listen_port) + ": " + port.error().detail);
+    return WorkerFail("cannot listen on " + config->listen_host + ":" +
+                      std::to_string(config->listen_port) + ": " + port.error().detail);
   }
   if (auto started = consumer.Start(); !started) {
-    return Fail("cannot join the consumer group: " + started.error().detail);
+    return WorkerFail("cannot join the consumer group: " + started.error().detail);
   }
   std::thread signal_thread([&server, signals] {
     int sig = 0;

@@ -1,0 +1,31 @@
+#include "adapters/common/sql_values.hpp"
+
+namespace kurz::adapters {
+
+core::RedirectType ToRedirectType(std::int64_t value) {
+  switch (value) {
+    case 302:
+      return core::RedirectType::k302;
+    case 307:
+      return core::RedirectType::k307;
+    default:
+      return core::RedirectType::k301;
+  }
+}
+
+std::string_view UserStatusText(core::UserStatus status) {
+  return status == core::UserStatus::kActive ? "active" : "suspended";
+}
+
+core::UserStatus ParseUserStatus(std::string_view text) {
+  return text == "active" ? core::UserStatus::kActive : core::UserStatus::kSuspended;
+}
+
+std::string PermissionsJson(core::Permissions p) {
+  auto flag = [p](core::Permission bit) { return (p & bit) != 0 ? "true" : "false"; };
+  return std::string("{\"create\":") + flag(core::kPermCreate) +
+         ",\"read\":" + flag(core::kPermRead) + ",\"delete\":" + flag(core::kPermDelete) +
+         ",\"admin\":" + flag(core::kPermAdmin) + "}";
+}
+
+}  // namespace kurz::adapters

@@ -83,14 +83,14 @@ std::string UniqueUrl(std::string_view tag, int n) {
          std::to_string(n) + "?run=" + run;
 }
 
-std::string RequiredEnv(const char* name, const char* service, const char* start,
-                        const char* url) {
+std::string RequiredEnv(const char* name, const char* service, const char* start, const char* url) {
   const char* value = std::getenv(name);
   if (value == nullptr || *value == '\0') {
     const std::string script = std::string("scripts/services/") + service;
-    throw std::runtime_error(std::string(name) + " is not set: these tests need the test servers. " +
-                             "Run `" + script + " " + start + "` and `export " + name + "=$(" +
-                             script + " " + url + ")` (scripts/test does both)");
+    throw std::runtime_error(std::string(name) +
+                             " is not set: these tests need the test servers. Run `" + script +
+                             " " + start + "` and `export " + name + "=$(" + script + " " + url +
+                             ")` (scripts/test does both)");
   }
   return value;
 }

@@ -1,10 +1,10 @@
 #pragma once
 
 // The harness of the tests that run several kurz instances and servers of their own
-// (cluster_test, failover_test, replica_test): two kurz instances on one database and cache,
-// private PostgreSQL and Redis servers made by scripts/services/*, a fresh schema of the shared
-// test PostgreSQL, traffic generators and the small probes the tests assert with. The test files
-// hold only tests (and their fixtures).
+// (cluster_test, failover_test, replica_test, pipeline_test): two kurz instances on one database
+// and cache, private PostgreSQL and Redis servers made by scripts/services/*, a fresh schema of the
+// shared test PostgreSQL, traffic generators and the small probes the tests assert with. The test
+// files hold only tests (and their fixtures).
 
 #include <atomic>
 #include <chrono>

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <ranges>
 
 #include "analytics/referrer.hpp"
 
@@ -22,8 +23,8 @@ core::BucketCount& MinuteOf(std::vector<core::BucketCount>& minutes, core::Micro
   const core::Micros start =
       at - (((at % core::kMicrosPerMinute) + core::kMicrosPerMinute) % core::kMicrosPerMinute);
   // Events arrive roughly in time order: the bucket is nearly always the last one.
-  for (auto it = minutes.rbegin(); it != minutes.rend(); ++it) {
-    if (it->start == start) return *it;
+  for (core::BucketCount& minute : std::views::reverse(minutes)) {
+    if (minute.start == start) return minute;
   }
   return minutes.emplace_back(core::BucketCount{start, 0, 0});
 }
@@ -131,9 +132,9 @@ std::vector<core::ClickDelta> Aggregator::Take() {
     delta.clicks = pending.clicks;
     delta.bot_clicks = pending.bot_clicks;
     delta.last_clicked_at = pending.last_clicked_at;
-    std::sort(pending.visitors.begin(), pending.visitors.end());
-    pending.visitors.erase(std::unique(pending.visitors.begin(), pending.visitors.end()),
-                           pending.visitors.end());
+    std::ranges::sort(pending.visitors);
+    const auto duplicates = std::ranges::unique(pending.visitors);
+    pending.visitors.erase(duplicates.begin(), duplicates.end());
     delta.visitors.reserve(pending.visitors.size());
     for (const VisitorId& v : pending.visitors) delta.visitors.push_back(VisitorHasher::Hex(v));
     delta.breakdowns = std::move(pending.breakdowns);

@@ -74,7 +74,7 @@ void AppendKey(std::string& out, std::string_view key) {
 bool IsHex32(std::string_view s) {
   if (s.size() != 32) return false;
   for (char c : s) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) return false;
   }
   return true;
 }

@@ -41,6 +41,6 @@ void EncodeClickMessage(const ClickMessage& message, std::string& out);
 // Parses a message. invalid_argument (naming the problem) for anything that is not a version-1
 // object with a valid id, time, code and visitor; unknown keys are ignored (a later producer
 // may add some). A later major version is refused.
-core::Result<void> DecodeClickMessage(std::string_view json, ClickMessage& out);
+core::Result<void> DecodeClickMessage(std::string_view text, ClickMessage& out);
 
 }  // namespace kurz::analytics

@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -29,7 +30,7 @@ VisitorId VisitorHasher::Id(const IpBytes& ip, core::Date day) {
   // Message: the day as "YYYY-MM-DD", '|', the 16 address bytes.
   const std::string date = core::FormatDate(day);
   unsigned char message[32] = {};
-  std::memcpy(message, date.data(), std::min<std::size_t>(date.size(), 10));
+  std::copy_n(date.begin(), std::min<std::size_t>(date.size(), 10), message);
   message[10] = '|';
   std::memcpy(message + 11, ip.data(), ip.size());
   unsigned char digest[EVP_MAX_MD_SIZE];

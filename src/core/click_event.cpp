@@ -30,8 +30,7 @@ void MergeBreakdown(Breakdown& into, const Breakdown& add, std::size_t cap) {
     if (v.value != kOtherValue) ++distinct;
   }
   auto find = [&into](std::string_view value) {
-    return std::find_if(into.begin(), into.end(),
-                        [value](const ValueCount& v) { return v.value == value; });
+    return std::ranges::find(into, value, &ValueCount::value);
   };
   for (const ValueCount& v : add) {
     if (v.clicks == 0) continue;
@@ -82,8 +81,8 @@ std::optional<std::string> InvalidMoves(const std::vector<PositionMove>& moves) 
     if (m.to < m.from) return "stream position: moved backwards (to < from)";
     partitions.emplace_back(m.stream, m.partition);
   }
-  std::sort(partitions.begin(), partitions.end());
-  if (std::adjacent_find(partitions.begin(), partitions.end()) != partitions.end()) {
+  std::ranges::sort(partitions);
+  if (std::ranges::adjacent_find(partitions) != partitions.end()) {
     return "stream position: one partition moved twice in a batch";
   }
   return std::nullopt;
@@ -110,8 +109,7 @@ Micros HourOf(Micros t) {
 
 void SumByStart(std::vector<BucketCount>& buckets) {
   std::erase_if(buckets, [](const BucketCount& b) { return b.clicks == 0 && b.bot_clicks == 0; });
-  std::sort(buckets.begin(), buckets.end(),
-            [](const BucketCount& a, const BucketCount& b) { return a.start < b.start; });
+  std::ranges::sort(buckets, {}, &BucketCount::start);
   std::vector<BucketCount> merged;
   merged.reserve(buckets.size());
   for (const BucketCount& b : buckets) {
@@ -136,11 +134,11 @@ std::vector<BucketCount> HoursOf(const std::vector<BucketCount>& minutes) {
 }
 
 bool HasClicks(const Breakdown& b) {
-  return std::any_of(b.begin(), b.end(), [](const ValueCount& v) { return v.clicks != 0; });
+  return std::ranges::any_of(b, [](const ValueCount& v) { return v.clicks != 0; });
 }
 
 void SortBreakdown(Breakdown& b) {
-  std::sort(b.begin(), b.end(), [](const ValueCount& x, const ValueCount& y) {
+  std::ranges::sort(b, [](const ValueCount& x, const ValueCount& y) {
     return x.clicks != y.clicks ? x.clicks > y.clicks : x.value < y.value;
   });
 }

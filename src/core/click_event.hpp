@@ -68,7 +68,7 @@ inline constexpr Micros kMicrosPerHour = 60 * kMicrosPerMinute;
 // Per-minute counts are kept for 48 hours, per-hour counts for 366 days (the longest range the
 // stats API serves); older ones are deleted as new batches are applied.
 inline constexpr Micros kMinuteRetention = 48 * kMicrosPerHour;
-inline constexpr Micros kHourRetention = 366 * 24 * kMicrosPerHour;
+inline constexpr Micros kHourRetention = Micros{366} * 24 * kMicrosPerHour;
 
 // The clicks of one code on one day, aggregated by the analytics pipeline over a short window:
 // what the ClickLog stores instead of one row per click.

@@ -20,7 +20,7 @@ class FixedString {
   // Copies up to N bytes of s; returns false when s was truncated.
   bool Assign(std::string_view s) {
     size_ = static_cast<std::uint16_t>(std::min(s.size(), N));
-    std::copy_n(s.data(), size_, data_);
+    s.copy(data_, size_);
     return size_ == s.size();
   }
   std::string_view view() const { return {data_, size_}; }

@@ -34,7 +34,7 @@ bool IsTrusted(const IpAddress& ip, std::span<const Cidr> trusted) {
 
 bool AllDigits(std::string_view s) {
   return !s.empty() && s.size() <= 5 &&
-         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+         std::ranges::all_of(s, [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // One X-Forwarded-For element: an address, or one with a port as some proxies write them
@@ -44,7 +44,7 @@ std::optional<IpAddress> ParseHop(std::string_view item) {
     const auto close = item.find(']');
     if (close == std::string_view::npos) return std::nullopt;
     const std::string_view after = item.substr(close + 1);
-    if (!after.empty() && !(after.front() == ':' && AllDigits(after.substr(1)))) {
+    if (!after.empty() && (after.front() != ':' || !AllDigits(after.substr(1)))) {
       return std::nullopt;
     }
     return ParseIp(item.substr(1, close - 1));

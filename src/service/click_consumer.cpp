@@ -135,7 +135,7 @@ void ClickConsumer::DropWindow() {
 }
 
 bool ClickConsumer::WindowOpen() const {
-  return std::any_of(cursors_.begin(), cursors_.end(), [](const auto& c) { return c.second.open; });
+  return std::ranges::any_of(cursors_, [](const auto& c) { return c.second.open; });
 }
 
 void ClickConsumer::Take(const ports::StreamMessage& message) {
@@ -191,8 +191,9 @@ core::Result<void> ClickConsumer::FindDuplicates(std::vector<bool>& duplicate) {
     }
   }
   if (ids.empty()) return {};
-  std::sort(codes.begin(), codes.end());
-  codes.erase(std::unique(codes.begin(), codes.end()), codes.end());
+  std::ranges::sort(codes);
+  const auto duplicates = std::ranges::unique(codes);
+  codes.erase(duplicates.begin(), duplicates.end());
   core::Result<std::vector<ports::StoredEvent>> stored = raw_.Find(codes, ids);
   if (!stored) return std::unexpected(std::move(stored.error()));
   // Stored before: a copy at another place than this message's own (a chunk stored, then
@@ -321,7 +322,7 @@ void ClickConsumer::LaunchStore() {
   });
 }
 
-void ClickConsumer::FinishStore(Stored stored) {
+void ClickConsumer::FinishStore(const Stored& stored) {
   last_store_ = std::chrono::duration_cast<SteadyClock::duration>(
       std::chrono::duration<double>(stored.apply_seconds + stored.realtime_seconds));
   {

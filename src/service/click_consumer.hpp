@@ -120,7 +120,7 @@ class ClickConsumer {
   void LaunchStore();
   // Handles a finished store: counts, commit; on a conflict the open window is dropped too (it
   // starts where the refused one ended); other failures are retried.
-  void FinishStore(Stored stored);
+  void FinishStore(const Stored& stored);
   bool WindowOpen() const;
   // Marks replayed messages whose event id is stored (or earlier in the chunk) as duplicates.
   core::Result<void> FindDuplicates(std::vector<bool>& duplicate);

@@ -59,6 +59,7 @@ core::ClickBatch ClickDrain::TakeWindow() {
 }
 
 bool ClickDrain::ApplyInflight() {
+  if (!inflight_) return true;  // nothing in flight: nothing left to store
   auto applied = log_.Apply(*inflight_);
   if (!applied && applied.error().code != core::ErrorCode::kInvalidArgument) {
     store_errors_.fetch_add(1, std::memory_order_relaxed);

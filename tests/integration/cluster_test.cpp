@@ -1,5 +1,5 @@
-// Two `kurz serve` instances on one PostgreSQL and one Redis (issue 5, deliverables 5 and 6): what
-// one instance does is seen by the other, codes never collide, the API rate limit is shared, and
+// Two `kurz serve` instances on one PostgreSQL and one Redis: what one instance does is seen by
+// the other, codes never collide, the API rate limit is shared, and
 // the pair rides out Redis and PostgreSQL going away and coming back.
 //
 // The shared test servers come from scripts/services/{postgres,redis} (KURZ_TEST_POSTGRES_URL,
@@ -7,25 +7,12 @@
 // fault tests stop servers of their own (a private redis-server, a private PostgreSQL made by
 // scripts/services/postgres in a temp dir), so they disturb no other test.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <functional>
-#include <memory>
 #include <mutex>
-#include <random>
+#include <optional>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,261 +21,20 @@
 #include "integration/kurz_test.hpp"
 #include "support/http_client.hpp"
 
-#ifndef KURZ_SOURCE_DIR
-#error "KURZ_SOURCE_DIR must name the source tree (for scripts/services/postgres)"
-#endif
-
 namespace kurz::testing {
 namespace {
 
 using namespace cluster_support;
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 
 // Generous bounds: the tests assert that things happen, the printed figures say how fast.
 constexpr milliseconds kPropagation{2000};
 
-// A redis-server of this test's own (no persistence), a child killed with the test process.
-class OwnRedis {
- public:
-  OwnRedis() : port_(FreePort(28000, 1000)), dir_("kct-redis") {}
-  ~OwnRedis() { Kill(); }
-  OwnRedis(const OwnRedis&) = delete;
-  OwnRedis& operator=(const OwnRedis&) = delete;
-
-  // Starts it (again, on the same port) and waits until it answers PING; throws on failure.
-  void Start() {
-    if (pid_ > 0) return;
-    std::vector<std::string> args = {"/usr/bin/redis-server",
-                                     "--port",
-                                     std::to_string(port_),
-                                     "--bind",
-                                     "127.0.0.1",
-                                     "--save",
-                                     "",
-                                     "--appendonly",
-                                     "no",
-                                     "--daemonize",
-                                     "no",
-                                     "--dir",
-                                     dir_.path().string(),
-                                     "--logfile",
-                                     (dir_.path() / "redis.log").string()};
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(127);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
-    if (pid < 0) throw std::runtime_error("fork for redis-server failed");
-    pid_ = pid;
-    const bool up = WaitUntil([&] { return Answers() || Exited(); }, milliseconds(10000));
-    if (!up || pid_ <= 0) {
-      Kill();
-      throw std::runtime_error("redis-server on port " + std::to_string(port_) +
-                               " did not start (is it installed? scripts/install-deps --test)");
-    }
-  }
-
-  // SIGKILL, as in a crash.
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
-  std::string Url() const { return "redis://127.0.0.1:" + std::to_string(port_); }
-
- private:
-  bool Answers() const {
-    const Fd fd = Connect(static_cast<std::uint16_t>(port_), "127.0.0.1", milliseconds(500));
-    if (!fd || !SendRaw(fd.get(), "PING\r\n")) return false;
-    char buf[16] = {};
-    const ssize_t n = ::recv(fd.get(), buf, sizeof buf - 1, 0);
-    return n >= 5 && std::string_view(buf, 5) == "+PONG";
-  }
-  bool Exited() {
-    int status = 0;
-    if (pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) pid_ = -1;
-    return pid_ <= 0;
-  }
-
-  int port_;
-  TempDir dir_;
-  pid_t pid_ = -1;
-};
-
-// A PostgreSQL server of this test's own, made and started by scripts/services/postgres in a
-// private directory on a free port; removed on destruction.
-class OwnPostgres {
- public:
-  OwnPostgres()
-      : port_(FreePort(29000, 1000)),
-        dir_("/tmp/kct-pg-" + std::to_string(::getpid()) + "-" + std::to_string(port_)) {}
-  ~OwnPostgres() { Script("stop"); }
-  OwnPostgres(const OwnPostgres&) = delete;
-  OwnPostgres& operator=(const OwnPostgres&) = delete;
-
-  // initdb (first time) and start; throws on failure.
-  void Start() {
-    RunResult r = Script("start");
-    if (!r.status.Success())
-      throw std::runtime_error("scripts/services/postgres start: " + Describe(r));
-  }
-
-  // pg_ctl -m immediate stop: every backend dies at once, as in a crash.
-  void StopImmediately() { StopPostgresImmediately(dir_); }
-
-  std::string Url() const {
-    return "postgres://postgres@127.0.0.1:" + std::to_string(port_) + "/kurz_test";
-  }
-
- private:
-  RunResult Script(const std::string& command) const {
-    // From /tmp: initdb and pg_ctl run as the postgres user, who cannot enter RunToExit's
-    // private working directory.
-    return RunToExit("/bin/bash",
-                     {"-c", "cd /tmp && exec \"$0\" \"$1\"",
-                      std::string(KURZ_SOURCE_DIR) + "/scripts/services/postgres", command},
-                     {{"KURZ_TEST_PG_DIR", dir_}, {"KURZ_TEST_PG_PORT", std::to_string(port_)}},
-                     std::chrono::seconds(120));
-  }
-
-  int port_;
-  std::string dir_;
-};
-
-struct ClusterOptions {
-  std::string database_url;  // empty: a fresh schema on $KURZ_TEST_POSTGRES_URL
-  std::string cache_url;     // empty: $KURZ_TEST_REDIS_URL
-  std::vector<std::string> extra_args = {"--rate-limit-api", "0"};
-};
-
-// Two kurz instances A and B on one database, one Redis and one cache namespace. A starts first
-// (it migrates and creates the bootstrap admin), then B.
-class Cluster {
- public:
-  explicit Cluster(const ClusterOptions& options = {}) : namespace_("kct_" + RandomSuffix()) {
-    std::string database_url = options.database_url;
-    if (database_url.empty()) {
-      schema_ = std::make_unique<PostgresSchema>(RequiredEnv("KURZ_TEST_POSTGRES_URL", "postgres"));
-      database_url = schema_->Url();
-    }
-    std::string cache_url = options.cache_url;
-    if (cache_url.empty()) {
-      cache_url = RequiredEnv("KURZ_TEST_REDIS_URL", "redis");
-      shared_redis_ = cache_url;
-    }
-    for (auto* instance : {&a_, &b_}) {
-      auto& slot = *instance;
-      slot.data = std::make_unique<TempDir>("kct-data");
-      std::vector<std::string> args = {"serve",
-                                       "--listen",
-                                       "127.0.0.1:0",
-                                       "--data",
-                                       slot.data->path(),
-                                       "--database",
-                                       database_url,
-                                       "--cache",
-                                       cache_url,
-                                       "--cache-namespace",
-                                       namespace_,
-                                       "--bootstrap-key",
-                                       std::string(kBootstrapKey)};
-      args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
-      slot.process = std::make_unique<KurzProcess>(KurzBinary(), std::move(args));
-      if (!slot.process->Start(std::chrono::seconds(60))) {
-        throw std::runtime_error("kurz instance " + std::string(instance == &a_ ? "A" : "B") +
-                                 " did not start:\n" + slot.process->Describe());
-      }
-    }
-  }
-
-  ~Cluster() {
-    for (auto* instance : {&a_, &b_}) {
-      if (!instance->process || !instance->process->running()) continue;
-      const ExitStatus status = instance->process->Terminate();
-      EXPECT_TRUE(status.Success())
-          << "kurz instance " << (instance == &a_ ? "A" : "B")
-          << " did not exit cleanly on SIGTERM: " << status.Describe() << "\n"
-          << instance->process->Describe();
-    }
-    if (!shared_redis_.empty()) {
-      // The instances' keys (links are cached for 24 h) would pile up on the shared server.
-      RunToExit("/bin/sh", {"-c",
-                            "redis-cli -u \"$0\" --scan --pattern \"$1:*\" | "
-                            "xargs -r -n 500 redis-cli -u \"$0\" del >/dev/null",
-                            shared_redis_, namespace_});
-    }
-  }
-
-  Cluster(const Cluster&) = delete;
-  Cluster& operator=(const Cluster&) = delete;
-
-  int PortA() const { return a_.process->port(); }
-  int PortB() const { return b_.process->port(); }
-  KurzProcess& A() { return *a_.process; }
-  KurzProcess& B() { return *b_.process; }
-  Api AdminA() const { return Api(PortA(), std::string(kBootstrapKey)); }
-  Api AdminB() const { return Api(PortB(), std::string(kBootstrapKey)); }
-  // Both instances' command lines and logs, for failure messages.
-  std::string Describe() const {
-    return "instance A: " + a_.process->Describe() + "\ninstance B: " + b_.process->Describe();
-  }
-
- private:
-  struct Instance {
-    std::unique_ptr<TempDir> data;
-    std::unique_ptr<KurzProcess> process;
-  };
-
-  std::string namespace_;
-  std::string shared_redis_;  // set when the keys must be removed from a shared server
-  std::unique_ptr<PostgresSchema> schema_;  // declared before the instances: dropped after them
-  Instance a_;
-  Instance b_;
-};
-
-std::string UniqueUrl(std::string_view tag, int n) {
-  static const std::string run = RandomSuffix();
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  return "https://example.com/cluster/" + std::string(info != nullptr ? info->name() : "x") + "/" +
-         std::string(tag) + "/" + std::to_string(n) + "?run=" + run;
-}
-
-// Polls GET /<code> on `port` (every millisecond or so) until it answers `status`; the time that
-// took, or nullopt when it did not within `limit`.
-// `polls`, when given, gets the number of requests it took.
-std::optional<double> TimeUntilStatus(int port, const std::string& code, int status,
-                                      milliseconds limit = kPropagation, int* polls = nullptr) {
-  const auto start = Clock::now();
-  const auto deadline = start + limit;
-  for (int n = 1; Clock::now() < deadline; ++n) {
-    if (polls != nullptr) *polls = n;
-    if (Visit(port, code).status == status) return MillisSince(start);
-    std::this_thread::sleep_for(milliseconds(1));
-  }
-  return std::nullopt;
-}
-
-double Median(std::vector<double> v) {
-  std::ranges::sort(v);
-  return v.empty() ? 0 : v[v.size() / 2];
-}
-
-// ----- Deliverable 5: two instances on one PostgreSQL and one Redis -----
+// ----- What one instance does, the other sees (one PostgreSQL, one Redis) -----
 
 TEST(ClusterTest, LinkMadeOnOneInstanceWorksOnTheOther) {
-  Cluster cluster;
+  KurzPair cluster;
   const std::string url = UniqueUrl("a", 1);
   const std::string code = Create(cluster.AdminA(), url);
 
@@ -322,7 +68,7 @@ TEST(ClusterTest, LinkMadeOnOneInstanceWorksOnTheOther) {
 }
 
 TEST(ClusterTest, DeleteOnOneInstanceGivesGoneOnTheOther) {
-  Cluster cluster;
+  KurzPair cluster;
   constexpr int kLinks = 5;
   std::vector<double> delays;
   std::vector<double> delete_ms;
@@ -362,7 +108,7 @@ TEST(ClusterTest, DeleteOnOneInstanceGivesGoneOnTheOther) {
 }
 
 TEST(ClusterTest, ConcurrentCreatesOnBothInstancesNeverCollide) {
-  Cluster cluster;
+  KurzPair cluster;
   constexpr int kPerInstance = 1000;
   constexpr int kThreadsPerInstance = 8;
   struct Created {
@@ -433,7 +179,7 @@ TEST(ClusterTest, ConcurrentCreatesOnBothInstancesNeverCollide) {
 }
 
 TEST(ClusterTest, RevokedKeyStopsWorkingOnBothInstancesAtOnce) {
-  Cluster cluster;
+  KurzPair cluster;
   Reply made = cluster.AdminA().Post("/v1/api-keys", {{"name", "to-revoke"}});
   Expect(made, 201, "POST /v1/api-keys on A");
   const std::string key = made.Json().at("key").get<std::string>();
@@ -459,7 +205,7 @@ TEST(ClusterTest, RevokedKeyStopsWorkingOnBothInstancesAtOnce) {
 }
 
 TEST(ClusterTest, SuspendedUserLinksGoneOnTheOtherInstanceUntilReactivated) {
-  Cluster cluster;
+  KurzPair cluster;
   Reply made = cluster.AdminA().Post(
       "/v1/users", {{"email", "kct-" + RandomSuffix() + "@example.com"}, {"tier", "free"}});
   Expect(made, 201, "POST /v1/users on A");
@@ -494,9 +240,9 @@ TEST(ClusterTest, SuspendedUserLinksGoneOnTheOtherInstanceUntilReactivated) {
 
 TEST(ClusterTest, ApiRateLimitIsSharedBetweenInstances) {
   constexpr int kBurst = 5;
-  ClusterOptions options;
-  options.extra_args = {"--rate-limit-api", std::to_string(kBurst)};
-  Cluster cluster(options);
+  PairOptions options;
+  options.args_a = options.args_b = {"--rate-limit-api", std::to_string(kBurst)};
+  KurzPair cluster(options);
   // A fresh key of its own (the admin key spent one request on it).
   Reply made = cluster.AdminA().Post("/v1/api-keys", {{"name", "limited"}});
   Expect(made, 201, "POST /v1/api-keys");
@@ -538,14 +284,14 @@ TEST(ClusterTest, ApiRateLimitIsSharedBetweenInstances) {
       kBurst, allowed, kRequests, elapsed_ms, limited[0], limited[1]);
 }
 
-// ----- Deliverable 6: faults -----
+// ----- Redis or PostgreSQL going away: redirects keep answering, the pair recovers -----
 
 TEST(ClusterFaultTest, RedisStoppedDuringTrafficFailsNoRedirect) {
   OwnRedis redis;
   redis.Start();
-  ClusterOptions options;
+  PairOptions options;
   options.cache_url = redis.Url();
-  Cluster cluster(options);
+  KurzPair cluster(options);
   const Api a = cluster.AdminA();
   const Api b = cluster.AdminB();
 
@@ -639,9 +385,9 @@ TEST(ClusterFaultTest, RedisStoppedDuringTrafficFailsNoRedirect) {
 TEST(ClusterFaultTest, PostgresStoppedKeepsCachedRedirectsAndRecovers) {
   OwnPostgres postgres;
   postgres.Start();
-  ClusterOptions options;
+  PairOptions options;
   options.database_url = postgres.Url();
-  Cluster cluster(options);
+  KurzPair cluster(options);
   const Api a = cluster.AdminA();
   const Api b = cluster.AdminB();
 

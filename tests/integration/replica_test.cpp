@@ -1,36 +1,23 @@
-// `kurz serve --database-replicas` on a real streaming replica (issue 5, deliverable 2): redirect
-// misses, lists and stats read from the replica; a link just made never misses through
-// replication lag; with the replica stopped every read still answers (from the primary) and
-// /readyz says so; when it is back, reads use it again.
+// `kurz serve --database-replicas` on a real streaming replica: redirect misses, lists and stats
+// read from the replica; a link just made never misses through replication lag; with the replica
+// stopped every read still answers (from the primary) and /readyz says so; when it is back, reads
+// use it again.
 //
 // The shared servers come from scripts/services/postgres (`start`, then `replica-start`:
 // KURZ_TEST_POSTGRES_URL and KURZ_TEST_POSTGRES_REPLICA_URL). Each test has its own schema, made
 // on the primary (it replicates). The outage test stops a replica of its own (the same script on
 // another port and directory), so it disturbs no other test.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <functional>
 #include <memory>
-#include <random>
-#include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "integration/cluster_support.hpp"
 #include "integration/kurz_test.hpp"
-
-#ifndef KURZ_SOURCE_DIR
-#error "KURZ_SOURCE_DIR must name the source tree (for scripts/services/postgres)"
-#endif
 
 namespace kurz::testing {
 namespace {
@@ -38,110 +25,10 @@ namespace {
 using namespace cluster_support;
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
-using std::chrono::milliseconds;
 
-// The value of a test server variable; throws (failing the test, never skipping it) with the
-// commands that start the servers when it is unset.
-std::string RequiredEnv(const char* name, const char* command) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') {
-    throw std::runtime_error(std::string(name) +
-                             " is not set: the replica tests need a PostgreSQL primary and a "
-                             "streaming replica. Run `scripts/services/postgres start`, "
-                             "`scripts/services/postgres replica-start` and `export " +
-                             name + "=$(scripts/services/postgres " + command +
-                             ")` (scripts/test does this)");
-  }
-  return value;
-}
-
-std::string PrimaryUrl() { return RequiredEnv("KURZ_TEST_POSTGRES_URL", "url"); }
-std::string ReplicaUrl() { return RequiredEnv("KURZ_TEST_POSTGRES_REPLICA_URL", "replica-url"); }
-
-std::string WithSearchPath(const std::string& url, const std::string& schema) {
-  return url + (url.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" +
-         schema;
-}
-
-// Polls `done` every 20 ms until it holds or `limit` passes; the last answer.
-bool WaitUntil(const std::function<bool()>& done, milliseconds limit) {
-  const auto deadline = Clock::now() + limit;
-  while (Clock::now() < deadline) {
-    if (done()) return true;
-    std::this_thread::sleep_for(milliseconds(20));
-  }
-  return done();
-}
-
-// The port of a postgres://user@host:port/db URL ("" when it has none).
-std::string UrlPort(const std::string& url) {
-  const std::size_t at = url.find('@');
-  const std::size_t host = at == std::string::npos ? url.find("://") + 3 : at + 1;
-  const std::size_t slash = url.find('/', host);
-  const std::size_t colon = url.rfind(':', slash);
-  if (colon == std::string::npos || colon < host) return "";
-  return url.substr(colon + 1, slash - colon - 1);
-}
-
-// A streaming replica of the shared primary of this test's own, made by
-// scripts/services/postgres replica-start in a private directory on a free port.
-class OwnReplica {
- public:
-  OwnReplica()
-      : port_(FreePort(26000, 1000)),
-        dir_("/tmp/krt-pg-replica-" + std::to_string(::getpid()) + "-" + std::to_string(port_)) {}
-  ~OwnReplica() { Script("replica-stop"); }
-  OwnReplica(const OwnReplica&) = delete;
-  OwnReplica& operator=(const OwnReplica&) = delete;
-
-  // pg_basebackup (the first time) and start, or start again after Stop(); returns when it
-  // streams from the primary. Throws on failure.
-  void Start() {
-    RunResult r = Script("replica-start");
-    if (!r.status.Success()) {
-      throw std::runtime_error("scripts/services/postgres replica-start: " + Describe(r));
-    }
-  }
-
-  // pg_ctl -m immediate stop: the replica goes away at once, as in a crash; its data stays.
-  void Stop() { StopPostgresImmediately(dir_); }
-
-  std::string Url() const {
-    return "postgres://postgres@127.0.0.1:" + std::to_string(port_) + "/kurz_test";
-  }
-
- private:
-  RunResult Script(const std::string& command) const {
-    EnvVars env = {{"KURZ_TEST_PG_REPLICA_DIR", dir_},
-                   {"KURZ_TEST_PG_REPLICA_PORT", std::to_string(port_)}};
-    // The primary is the shared test server.
-    if (const std::string port = UrlPort(PrimaryUrl()); !port.empty()) {
-      env.emplace_back("KURZ_TEST_PG_PORT", port);
-    }
-    // From /tmp: pg_basebackup and pg_ctl run as the postgres user, who cannot enter RunToExit's
-    // private working directory.
-    return RunToExit("/bin/bash",
-                     {"-c", "cd /tmp && exec \"$0\" \"$1\"",
-                      std::string(KURZ_SOURCE_DIR) + "/scripts/services/postgres", command},
-                     env, std::chrono::seconds(120));
-  }
-
-  int port_;
-  std::string dir_;
-};
-
-// The value of one metric line "name{labels} value" (or "name value"); -1 when absent.
-double Metric(const std::string& text, const std::string& series) {
-  const std::string prefix = series + " ";
-  for (std::size_t pos = 0; pos < text.size();) {
-    std::size_t end = text.find('\n', pos);
-    if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(pos, end - pos);
-    if (line.starts_with(prefix)) return std::strtod(line.c_str() + prefix.size(), nullptr);
-    pos = end + 1;
-  }
-  return -1;
+std::string PrimaryUrl() { return SharedPostgresUrl(); }
+std::string ReplicaUrl() {
+  return RequiredEnv("KURZ_TEST_POSTGRES_REPLICA_URL", "postgres", "replica-start", "replica-url");
 }
 
 // kurz serve on a fresh schema of the shared primary, reading from replicas given by the test.
@@ -180,9 +67,12 @@ class ReplicaTest : public KurzTest {
     return reply.body;
   }
   double ReplicaReads(int n = 1) {
-    return Metric(Metrics(), "kurz_db_reads_total{target=\"replica-" + std::to_string(n) + "\"}");
+    return SeriesValue(Metrics(),
+                       "kurz_db_reads_total{target=\"replica-" + std::to_string(n) + "\"}");
   }
-  double PrimaryReads() { return Metric(Metrics(), "kurz_db_reads_total{target=\"primary\"}"); }
+  double PrimaryReads() {
+    return SeriesValue(Metrics(), "kurz_db_reads_total{target=\"primary\"}");
+  }
 
   // /readyz: its status and checks.
   std::pair<int, json> Ready() {
@@ -267,7 +157,7 @@ TEST_F(ReplicaTest, ALinkJustCreatedRedirectsAtOnceDespiteReplicationLag) {
   // An unknown code is still 404 (asked on the replica, then the primary).
   Reply unknown = Visit("/zzzzzzz");
   EXPECT_EQ(unknown.status, 404) << unknown.Describe();
-  EXPECT_GE(Metric(Metrics(), "kurz_db_replica_rechecks_total"), 1) << Metrics();
+  EXPECT_GE(SeriesValue(Metrics(), "kurz_db_replica_rechecks_total"), 1) << Metrics();
 }
 
 TEST_F(ReplicaTest, WritesGoToThePrimary) {
@@ -348,8 +238,9 @@ TEST_F(ReplicaOutageTest, ReadsMoveToThePrimaryWhileTheReplicaIsDownAndBackAfter
   EXPECT_LT(slowest_ms, 2000) << "a redirect with the replica down took " << slowest_ms << " ms";
   const std::string during = Metrics();
   EXPECT_EQ(ReplicaReads(), replica_stopped) << during;
-  EXPECT_GE(Metric(during, "kurz_db_replica_fallbacks_total"), 1) << during;
-  EXPECT_GE(Metric(during, "kurz_db_replica_errors_total{replica=\"replica-1\"}"), 2) << during;
+  EXPECT_GE(SeriesValue(during, "kurz_db_replica_fallbacks_total"), 1) << during;
+  EXPECT_GE(SeriesValue(during, "kurz_db_replica_errors_total{replica=\"replica-1\"}"), 2)
+      << during;
 
   // /readyz reports the replica, but the instance stays ready: the primary serves its reads.
   auto [status, checks] = Ready();
@@ -373,7 +264,7 @@ TEST_F(ReplicaOutageTest, ReadsMoveToThePrimaryWhileTheReplicaIsDownAndBackAfter
   EXPECT_TRUE(
       WaitUntil([&] { return Ready().second.value("replica-1", "") == "ok"; }, milliseconds(5000)))
       << Ready().second.dump();
-  EXPECT_EQ(Metric(Metrics(), "kurz_db_replica_up{replica=\"replica-1\"}"), 1) << Metrics();
+  EXPECT_EQ(SeriesValue(Metrics(), "kurz_db_replica_up{replica=\"replica-1\"}"), 1) << Metrics();
 }
 
 // A replica that is not there at start: kurz starts anyway and reads from the other one.

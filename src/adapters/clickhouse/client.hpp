@@ -46,7 +46,7 @@ class ClickHouseClient {
   const ClickHouseUrl& url() const { return url_; }
 
  private:
-  core::Result<std::string> Post(std::string target, std::string body);
+  core::Result<std::string> Post(const std::string& target, std::string body);
   std::unique_ptr<Connection> TakeIdle();
   void GiveBack(std::unique_ptr<Connection> connection);
 

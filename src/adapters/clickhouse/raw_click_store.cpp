@@ -30,8 +30,9 @@ void AppendInt(std::string& out, Int value) {
 }
 
 std::vector<std::string> SortedUnique(std::vector<std::string> values) {
-  std::sort(values.begin(), values.end());
-  values.erase(std::unique(values.begin(), values.end()), values.end());
+  std::ranges::sort(values);
+  const auto duplicates = std::ranges::unique(values);
+  values.erase(duplicates.begin(), duplicates.end());
   return values;
 }
 

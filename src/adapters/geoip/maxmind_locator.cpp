@@ -29,8 +29,7 @@ std::string StringAt(MMDB_entry_s& entry, const char* const* path) {
 }
 
 bool IsCountryCode(const std::string& code) {
-  return code.size() == 2 &&
-         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+  return code.size() == 2 && std::ranges::all_of(code, [](char c) { return c >= 'A' && c <= 'Z'; });
 }
 
 }  // namespace

@@ -8,6 +8,13 @@
 
 namespace kurz::adapters::kafka {
 
+namespace detail {
+inline auto RefusedSetting(const std::string& name, const std::string& value, const char* why) {
+  return core::Fail(core::ErrorCode::kInvalidArgument,
+                    "setting '" + name + "'='" + value + "': " + why);
+}
+}  // namespace detail
+
 // A librdkafka configuration with every (name, value) of `settings` set, or invalid_argument
 // naming the first one librdkafka refuses. The caller owns the result (rd_kafka_new takes it).
 template <class Settings>
@@ -18,8 +25,7 @@ core::Result<rd_kafka_conf_t*> NewConf(const Settings& settings) {
     if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
         RD_KAFKA_CONF_OK) {
       rd_kafka_conf_destroy(conf);
-      return core::Fail(core::ErrorCode::kInvalidArgument,
-                        "setting '" + name + "'='" + value + "': " + errstr);
+      return detail::RefusedSetting(name, value, errstr);
     }
   }
   return conf;

@@ -21,7 +21,8 @@ using ports::StreamMessage;
 
 namespace {
 
-constexpr std::string_view kReplayedHeader = "kurz-replayed";
+// A C string: rd_kafka_header_get_last takes the name NUL-terminated.
+constexpr char kReplayedHeader[] = "kurz-replayed";
 // Lag waits at most this long for the committed offsets of partitions it knows no position of.
 constexpr int kCommittedTimeoutMs = 200;
 
@@ -61,7 +62,7 @@ bool Replayed(rd_kafka_message_t* m) {
   if (rd_kafka_message_headers(m, &headers) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
   const void* value = nullptr;
   std::size_t size = 0;
-  if (rd_kafka_header_get_last(headers, kReplayedHeader.data(), &value, &size) !=
+  if (rd_kafka_header_get_last(headers, kReplayedHeader, &value, &size) !=
       RD_KAFKA_RESP_ERR_NO_ERROR) {
     return false;
   }
@@ -386,7 +387,7 @@ void KafkaClickSource::Revoke(rd_kafka_topic_partition_list_t* parts) {
   if (polling_ != nullptr) {
     // This Poll's messages of those partitions were not handed out yet: forget them too.
     auto revoked = [&](const StreamMessage& m) {
-      return std::find(ids.begin(), ids.end(), m.partition) != ids.end();
+      return std::ranges::find(ids, m.partition) != ids.end();
     };
     polling_->erase(std::remove_if(polling_->begin() + static_cast<std::ptrdiff_t>(polling_from_),
                                    polling_->end(), revoked),

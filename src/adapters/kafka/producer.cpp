@@ -41,8 +41,10 @@ bool IsPermanent(rd_kafka_resp_err_t err) {
   }
 }
 
+// librdkafka's per-message opaque carries the segment number; it is never dereferenced.
 void* ReplayOpaque(std::uint64_t seq) {
-  return reinterpret_cast<void*>(static_cast<std::uintptr_t>(seq));
+  const auto bits = static_cast<std::uintptr_t>(seq);
+  return reinterpret_cast<void*>(bits);  // NOLINT(performance-no-int-to-ptr): see above
 }
 
 std::int64_t NowNs() {
@@ -348,7 +350,9 @@ void KafkaEventSink::DriveReplay(Clock::time_point now) {
           std::to_string(segment->ignored_bytes) + " bytes after " +
           std::to_string(segment->records.size()) + " records");
     }
-    replay_.emplace();
+    // Not emplace(): clang decides std::optional<Replay> inside KafkaEventSink, before Replay's
+    // member initializers are parsed, and then finds Replay not default-constructible.
+    replay_ = Replay{};
     replay_->seq = *seq;
     replay_->records = std::move(segment->records);
   }

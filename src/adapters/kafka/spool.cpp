@@ -49,8 +49,9 @@ void PutU32(std::string& out, std::uint32_t v) {
   out.append(bytes, 4);
 }
 
-std::uint32_t GetU32(const char* p) {
-  const auto* u = reinterpret_cast<const unsigned char*>(p);
+// The little-endian 32-bit value at `at` in `bytes` (which holds at least at + 4 bytes).
+std::uint32_t GetU32(std::string_view bytes, std::size_t at = 0) {
+  const auto* u = reinterpret_cast<const unsigned char*>(bytes.data() + at);
   return std::uint32_t{u[0]} | std::uint32_t{u[1]} << 8 | std::uint32_t{u[2]} << 16 |
          std::uint32_t{u[3]} << 24;
 }
@@ -141,8 +142,7 @@ core::Result<std::unique_ptr<Spool>> Spool::Open(SpoolOptions options) {
     found.push_back(Sealed{*seq, size_ec ? 0 : size});
   }
   if (ec) return fail("cannot list it: " + ec.message(), lock_fd);
-  std::sort(found.begin(), found.end(),
-            [](const Sealed& a, const Sealed& b) { return a.seq < b.seq; });
+  std::ranges::sort(found, {}, &Sealed::seq);
 
   std::unique_ptr<Spool> spool(new Spool(std::move(options), lock_fd, dir_fd));
   std::uint64_t total = 0;
@@ -317,9 +317,9 @@ core::Result<SpoolSegment> Spool::ReadSegment(std::uint64_t seq) const {
   }
   rest.remove_prefix(kMagic.size());
   while (rest.size() >= kRecordHeader) {
-    const std::uint32_t crc = GetU32(rest.data());
-    const std::uint64_t key_size = GetU32(rest.data() + 4);
-    const std::uint64_t payload_size = GetU32(rest.data() + 8);
+    const std::uint32_t crc = GetU32(rest);
+    const std::uint64_t key_size = GetU32(rest, 4);
+    const std::uint64_t payload_size = GetU32(rest, 8);
     if (key_size + payload_size > rest.size() - kRecordHeader) break;  // torn
     const std::string_view sizes = rest.substr(4, 8);
     const std::string_view key = rest.substr(kRecordHeader, key_size);
@@ -334,8 +334,7 @@ core::Result<SpoolSegment> Spool::ReadSegment(std::uint64_t seq) const {
 
 void Spool::RemoveSegment(std::uint64_t seq) {
   std::lock_guard lock(mu_);
-  const auto it =
-      std::find_if(sealed_.begin(), sealed_.end(), [seq](const Sealed& s) { return s.seq == seq; });
+  const auto it = std::ranges::find(sealed_, seq, &Sealed::seq);
   if (it == sealed_.end()) return;
   ::unlink(SegmentPath(seq).c_str());
   bytes_.fetch_sub(it->bytes, std::memory_order_relaxed);

@@ -90,7 +90,7 @@ bool Apply(const UapParser::Section& section, std::string_view ua, std::size_t f
     std::vector<int> hits;
     re2::RE2::Set::ErrorInfo error{};
     if (section.set->Match(text, &hits, &error)) {
-      first = static_cast<std::size_t>(*std::min_element(hits.begin(), hits.end()));
+      first = static_cast<std::size_t>(*std::ranges::min_element(hits));
     } else if (error.kind == re2::RE2::Set::kNoError) {
       return false;
     }
@@ -161,14 +161,14 @@ bool Contains(std::string_view haystack, std::string_view needle) {
 }
 
 bool ContainsNoCase(std::string_view haystack, std::string_view lower_needle) {
-  const auto it =
-      std::search(haystack.begin(), haystack.end(), lower_needle.begin(), lower_needle.end(),
-                  [](char a, char b) { return (a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) == b; });
-  return it != haystack.end();
+  const auto found = std::ranges::search(haystack, lower_needle, [](char a, char b) {
+    return (a >= 'A' && a <= 'Z' ? a - 'A' + 'a' : a) == b;
+  });
+  return found.begin() != haystack.end();
 }
 
 bool OneOf(std::string_view value, std::initializer_list<std::string_view> set) {
-  return std::find(set.begin(), set.end(), value) != set.end();
+  return std::ranges::find(set, value) != set.end();
 }
 
 // Link-preview, scanner and crawler fetchers that uap does not class as "Spider" (lowercase,

@@ -57,9 +57,9 @@ class UapParser final : public ports::UserAgentParser {
   ports::UserAgentInfo Parse(std::string_view user_agent) override;
 
   // Uncached uap parse (for conformance tests and the cache's misses).
-  UapResult ParseFull(std::string_view user_agent) const;
+  UapResult ParseFull(std::string_view ua) const;
   // The device-type and bot rules above, applied to a uap result.
-  static ports::UserAgentInfo Classify(const UapResult& result, std::string_view user_agent);
+  static ports::UserAgentInfo Classify(const UapResult& r, std::string_view ua);
 
   std::size_t regex_count() const;
   const std::vector<std::string>& rejected_regexes() const { return rejected_; }

@@ -31,7 +31,7 @@ class Answerer {
              std::string_view request_id, Work work);
 
   // Answers of 500 or 503 from deferred work: a failing backend (or a bug), never the input.
-  std::uint64_t backend_errors() const { return backend_errors_.load(std::memory_order_relaxed); }
+  std::uint64_t BackendErrors() const { return backend_errors_.load(std::memory_order_relaxed); }
 
  private:
   Metrics& metrics_;

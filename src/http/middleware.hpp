@@ -63,15 +63,15 @@ std::optional<ApiError> CheckPermit(Permit permit, const service::Principal& who
 std::optional<ApiError> CheckJsonBody(const Request& req);
 
 // Requests per API key per second: the shared store when there is one (cluster mode), the
-// per-process limiter when it is off or does not answer (counted in fallbacks()).
+// per-process limiter when it is off or does not answer (counted in Fallbacks()).
 class ApiRateLimit {
  public:
   ApiRateLimit(std::int64_t per_second, ports::RateLimitStore* shared, const ports::Clock& clock);
-  bool enabled() const { return local_.enabled(); }
+  bool Enabled() const { return local_.enabled(); }
   // Counts one request of the key and appends RateLimit-Limit/-Remaining/-Reset (and
   // Retry-After when over) to `headers`; 429 when over the limit.
   std::optional<ApiError> Check(std::int64_t key_id, ExtraHeaders& headers);
-  std::uint64_t fallbacks() const { return fallbacks_.load(std::memory_order_relaxed); }
+  std::uint64_t Fallbacks() const { return fallbacks_.load(std::memory_order_relaxed); }
 
  private:
   core::GcraDecision Decide(std::int64_t key_id);
@@ -90,7 +90,7 @@ Response RunGuarded(service::AccountService& accounts, ApiRateLimit& limit, Perm
   if (!who) return reply.Error(who.error());
   ExtraHeaders limit_headers;
   Response out = [&] {
-    if (limit.enabled()) {
+    if (limit.Enabled()) {
       if (auto over = limit.Check(who->key_id, limit_headers)) return reply.Error(*over);
     }
     if (auto denied = CheckPermit(permit, *who)) return reply.Error(*denied);

@@ -117,7 +117,8 @@ Response ListLinks(ApiContext& ctx, const Call& call) {
   for (const core::Link& link : page->items) {
     body["items"].push_back(LinkJson(link, ctx.options.base_url));
   }
-  body["next_cursor"] = page->next ? Json(EncodeCursor(*page->next)) : Json(nullptr);
+  const std::optional<core::ListCursor>& next = page->next;
+  body["next_cursor"] = next ? Json(EncodeCursor(*next)) : Json(nullptr);
   return reply.Json(200, body);
 }
 

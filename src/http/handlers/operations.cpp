@@ -51,10 +51,10 @@ Response MetricsText(ApiContext& ctx, const Call& call) {
   w.Counter("kurz_rate_limit_fallbacks_total",
             "API rate-limit checks decided by the per-process limiter because the shared store "
             "did not answer.",
-            static_cast<double>(ctx.api_limit.fallbacks()));
+            static_cast<double>(ctx.api_limit.Fallbacks()));
   w.Counter("kurz_backend_errors_total",
             "Requests answered 500 or 503 because a backend (the database) failed.",
-            static_cast<double>(ctx.answers.backend_errors()));
+            static_cast<double>(ctx.answers.BackendErrors()));
   w.Gauge("kurz_worker_queue_depth", "Tasks waiting for a worker thread.",
           static_cast<double>(d.workers.queued()));
   if (d.extra_metrics) d.extra_metrics(w);

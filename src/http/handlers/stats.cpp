@@ -36,7 +36,7 @@ constexpr core::Micros kLatestInstant = 253'402'300'800 * core::kMicrosPerSecond
 constexpr std::array<SeriesShape, 3> kSeriesShapes = {{
     {core::Granularity::kMinute, "minute", core::kMicrosPerMinute, 60,
      core::kMinuteRetention / core::kMicrosPerMinute, "48 hours"},
-    {core::Granularity::kHour, "hour", core::kMicrosPerHour, 48, 31 * 24, "31 days"},
+    {core::Granularity::kHour, "hour", core::kMicrosPerHour, 48, 31LL * 24, "31 days"},
     {core::Granularity::kDay, "day", kMicrosPerDay, 30, 366, "366 days"},
 }};
 

@@ -79,7 +79,12 @@ class RouteTable {
   // The row for (method, path); nullopt when no pattern matches the path.
   std::optional<Match> Find(Method method, std::string_view path) const {
     if (path.empty() || path.front() != '/') return std::nullopt;
+    // Most requests are redirects ("/<code>"): one comparison per pattern rejects them.
+    const std::string_view first = path.substr(1, path.find('/', 1) - 1);
     for (const Pattern& p : patterns_) {
+      if (p.segments.empty() || (p.segments[0] != first && !p.segments[0].starts_with('{'))) {
+        continue;
+      }
       Match match;
       if (!Matches(p, path, match.params)) continue;
       match.row = p.rows[Index(method)];

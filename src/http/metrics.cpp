@@ -5,45 +5,19 @@
 
 namespace kurz::http {
 
-std::string_view RouteName(Route route) {
-  switch (route) {
-    case Route::kRedirect:
-      return "redirect";
-    case Route::kHealth:
-      return "healthz";
-    case Route::kReady:
-      return "readyz";
-    case Route::kMetrics:
-      return "metrics";
-    case Route::kOpenApi:
-      return "openapi";
-    case Route::kLinks:
-      return "/v1/urls";
-    case Route::kLink:
-      return "/v1/urls/{code}";
-    case Route::kLinkStats:
-      return "/v1/urls/{code}/stats";
-    case Route::kLinkTimeseries:
-      return "/v1/urls/{code}/stats/timeseries";
-    case Route::kApiKeys:
-      return "/v1/api-keys";
-    case Route::kApiKey:
-      return "/v1/api-keys/{id}";
-    case Route::kUsers:
-      return "/v1/users";
-    case Route::kUser:
-      return "/v1/users/{id}";
-    case Route::kOther:
-    case Route::kCount:
-      break;
+Metrics::Metrics() : routes_(std::make_unique<std::array<PerRoute, kMaxRoutes>>()) {}
+
+RouteId Metrics::Register(std::string_view name) {
+  for (std::size_t i = 0; i < registered_; ++i) {
+    if (names_[i] == name) return static_cast<RouteId>(i);
   }
-  return "other";
+  if (registered_ == kMaxRoutes) return static_cast<RouteId>(kMaxRoutes - 1);
+  names_[registered_] = name;
+  return static_cast<RouteId>(registered_++);
 }
 
-Metrics::Metrics() : routes_(std::make_unique<std::array<PerRoute, kRoutes>>()) {}
-
-void Metrics::Record(Route route, int status, std::int64_t micros) {
-  PerRoute& r = (*routes_)[static_cast<std::size_t>(route)];
+void Metrics::Record(RouteId route, int status, std::int64_t micros) {
+  PerRoute& r = (*routes_)[route % kMaxRoutes];
   const auto s = static_cast<std::size_t>(std::clamp(status, 0, static_cast<int>(kStatuses) - 1));
   r.by_status[s].fetch_add(1, std::memory_order_relaxed);
   const auto bucket = static_cast<std::size_t>(
@@ -54,8 +28,8 @@ void Metrics::Record(Route route, int status, std::int64_t micros) {
   r.count.fetch_add(1, std::memory_order_relaxed);
 }
 
-void Metrics::RecordImmediate(Route route, int status) {
-  PerRoute& r = (*routes_)[static_cast<std::size_t>(route)];
+void Metrics::RecordImmediate(RouteId route, int status) {
+  PerRoute& r = (*routes_)[route % kMaxRoutes];
   const auto s = static_cast<std::size_t>(std::clamp(status, 0, static_cast<int>(kStatuses) - 1));
   r.by_status[s].fetch_add(1, std::memory_order_relaxed);
   r.buckets[0].fetch_add(1, std::memory_order_relaxed);
@@ -66,9 +40,9 @@ void Metrics::Render(core::MetricsWriter& w) const {
   char status[8];
   w.Family("kurz_http_requests_total", core::MetricsWriter::Type::kCounter,
            "HTTP requests answered, by route and status.");
-  for (std::size_t i = 0; i < kRoutes; ++i) {
+  for (std::size_t i = 0; i < registered_; ++i) {
     const PerRoute& r = (*routes_)[i];
-    const std::string_view route = RouteName(static_cast<Route>(i));
+    const std::string_view route = names_[i];
     for (std::size_t s = 0; s < kStatuses; ++s) {
       const std::uint64_t n = r.by_status[s].load(std::memory_order_relaxed);
       if (n == 0) continue;
@@ -80,11 +54,11 @@ void Metrics::Render(core::MetricsWriter& w) const {
   char le[32];
   w.Family("kurz_http_request_duration_seconds", core::MetricsWriter::Type::kHistogram,
            "Time from a complete request to its answer.");
-  for (std::size_t i = 0; i < kRoutes; ++i) {
+  for (std::size_t i = 0; i < registered_; ++i) {
     const PerRoute& r = (*routes_)[i];
     const std::uint64_t count = r.count.load(std::memory_order_relaxed);
     if (count == 0) continue;
-    const std::string_view route = RouteName(static_cast<Route>(i));
+    const std::string_view route = names_[i];
     std::uint64_t cumulative = 0;
     for (std::size_t b = 0; b <= kBucketsUs.size(); ++b) {
       cumulative += r.buckets[b].load(std::memory_order_relaxed);

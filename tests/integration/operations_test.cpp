@@ -126,6 +126,24 @@ TEST_F(OperationsTest, OpenApiDocumentCoversEveryRoute) {
   }
 }
 
+// The operations endpoints are routes like the API's: GET and HEAD only (they used to answer
+// 200 to any method), and no answer but a redirect may be stored by a cache.
+TEST_F(OperationsTest, OperationsEndpointsAnswerOnlyGetAndHead) {
+  for (const char* path : {"/healthz", "/readyz", "/metrics", "/v1/openapi.json"}) {
+    for (const char* method : {"POST", "PUT", "DELETE", "PATCH"}) {
+      Reply reply = Call(port(), method, path);
+      EXPECT_EQ(reply.status, 405) << method << " " << path << ": " << reply.Describe();
+      EXPECT_EQ(reply.ErrorCode(), "method_not_allowed") << reply.Describe();
+      EXPECT_EQ(reply.Header("allow"), "GET, HEAD") << method << " " << path;
+    }
+    Reply head = Call(port(), "HEAD", path);
+    EXPECT_EQ(head.status, 200) << "HEAD " << path << ": " << head.Describe();
+    Reply get = Visit(path);
+    EXPECT_EQ(get.status, 200) << path << ": " << get.Describe();
+    EXPECT_EQ(get.Header("cache-control"), "no-store") << path << ": " << get.Describe();
+  }
+}
+
 TEST_F(OperationsTest, RequestIdIsEchoedEverywhere) {
   const std::string code = CreateLink({{"url", UniqueUrl()}})["code"];
   const HeaderList id = {{"X-Request-Id", "trace-abc_123.XYZ"}};

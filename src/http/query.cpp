@@ -1,0 +1,57 @@
+#include "http/query.hpp"
+
+#include <charconv>
+
+namespace kurz::http {
+
+namespace {
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    const auto eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::string value;
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '+') {
+        value.push_back(' ');
+      } else if (raw[i] == '%' && i + 2 < raw.size() && HexValue(raw[i + 1]) >= 0 &&
+                 HexValue(raw[i + 2]) >= 0) {
+        value.push_back(static_cast<char>(HexValue(raw[i + 1]) * 16 + HexValue(raw[i + 2])));
+        i += 2;
+      } else {
+        value.push_back(raw[i]);
+      }
+    }
+    return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<int> ParseIntIn(std::string_view s, int lo, int hi) {
+  int value = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || value < lo || value > hi) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::int64_t> ParsePositiveId(std::string_view s) {
+  std::int64_t id = 0;
+  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
+  if (ec != std::errc() || ptr != s.data() + s.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+}  // namespace kurz::http

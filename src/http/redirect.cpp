@@ -1,0 +1,145 @@
+#include "http/redirect.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "core/click_event.hpp"
+#include "core/ip.hpp"
+#include "core/redirect.hpp"
+#include "core/short_code.hpp"
+#include "http/error_body.hpp"
+
+namespace kurz::http {
+
+namespace {
+
+// The 429 body of the hot path, written once (by ErrorBody) so answering allocates nothing. (The
+// 404/410 pages are the redirect decision's, in core/redirect.hpp.)
+const std::string& RateLimitedBody() {
+  static const std::string body =
+      ErrorBody("rate_limited", "too many redirects from this address; retry later");
+  return body;
+}
+
+// The client's address: the peer, or what trusted proxies say it is (core::ClientIp).
+core::IpAddress ClientIp(const ApiContext& ctx, const Request& req) {
+  return core::ClientIp(req.peer_ip, req.forwarded_for, ctx.options.trusted_proxies);
+}
+
+bool IsGetLike(Method m) { return m == Method::kGet || m == Method::kHead; }
+
+// Sends what the redirect decision answered: a redirect (no body) or a 404/410 page.
+void SendAnswer(Responder& res, std::string_view request_id, const core::RedirectAnswer& answer) {
+  if (answer.content_type.empty()) {
+    const Header headers[] = {{"Location", answer.location},
+                              {"Cache-Control", answer.CacheControl()},
+                              {"X-Request-Id", request_id}};
+    res.Send(answer.status, headers, {});
+  } else {
+    const Header headers[] = {{"X-Request-Id", request_id},
+                              {"Content-Type", answer.content_type},
+                              {"Cache-Control", answer.CacheControl()}};
+    res.Send(answer.status, headers, answer.body);
+  }
+}
+
+void RecordClick(ApiContext& ctx, const Request& req, const core::IpAddress& client,
+                 std::string_view code, core::Micros now) {
+  ctx.deps.clicks.TryPush([&](core::ClickEvent& event) {
+    event.id_hi = ctx.options.click_id_prefix;
+    event.at = now;
+    event.code.Assign(code);
+    event.ip = client;
+    event.user_agent.Assign(req.user_agent);
+    event.referrer.Assign(req.referer);
+    event.accept_language.Assign(req.accept_language);
+    event.head = req.method == Method::kHead;
+  });
+}
+
+}  // namespace
+
+void Redirect(ApiContext& ctx, const Request& req, Responder& res) {
+  const std::string_view request_id = ctx.ids.For(req);
+  if (!IsGetLike(req.method)) {
+    const std::string body =
+        ErrorBody("method_not_allowed", std::string(req.method_text) + " is not allowed here");
+    const Header headers[] = {{"X-Request-Id", request_id},
+                              {"Content-Type", "application/json"},
+                              {"Cache-Control", "no-store"},
+                              {"Allow", "GET, HEAD"}};
+    ctx.answers.SendNow(ctx.redirect_route, res, 405, headers, body);
+    return;
+  }
+  // Reserved words need no check here: no link can have one as its code.
+  const std::string_view code = req.path.substr(1);
+  const core::RedirectRequest facts{req.method == Method::kHead, req.accept};
+  if (!core::LooksLikeCode(code)) {
+    // No link can have this code: the answer of one that is not found.
+    const core::RedirectAnswer answer = core::AnswerRedirect({}, 0, facts);
+    SendAnswer(res, request_id, answer);
+    ctx.metrics.RecordImmediate(ctx.redirect_route, answer.status);
+    return;
+  }
+  const core::IpAddress client = ClientIp(ctx, req);
+  if (ctx.redirect_limiter.enabled()) {
+    service::RateLimiter::Key key;
+    std::memcpy(&key.hi, client.data(), 8);
+    std::memcpy(&key.lo, client.data() + 8, 8);
+    const core::GcraDecision decision = ctx.redirect_limiter.Check(key, MonotonicMicros());
+    if (!decision.allowed) {
+      char retry[24];
+      char limit[24];
+      char reset[24];
+      const auto seconds = [](std::int64_t us) { return (us + 999'999) / 1'000'000; };
+      std::snprintf(
+          retry, sizeof retry, "%lld",
+          static_cast<long long>(std::max<std::int64_t>(1, seconds(decision.retry_after_us))));
+      std::snprintf(limit, sizeof limit, "%lld",
+                    static_cast<long long>(ctx.redirect_limiter.limit()));
+      std::snprintf(reset, sizeof reset, "%lld",
+                    static_cast<long long>(seconds(decision.reset_after_us)));
+      const Header headers[] = {{"X-Request-Id", request_id},  {"Content-Type", "application/json"},
+                                {"Cache-Control", "no-store"}, {"Retry-After", retry},
+                                {"RateLimit-Limit", limit},    {"RateLimit-Remaining", "0"},
+                                {"RateLimit-Reset", reset}};
+      ctx.answers.SendNow(ctx.redirect_route, res, 429, headers, RateLimitedBody());
+      return;
+    }
+  }
+
+  const core::Micros now = ctx.deps.clock.Now();
+  int status = 0;
+  bool click = false;
+  const bool hit = ctx.deps.cache.Lookup(code, now, [&](const core::ResolvedLinkView& link) {
+    // Sent under the shard's lock: the answer's Location is a view into the cache entry.
+    const core::RedirectAnswer answer = core::AnswerRedirect(link, now, facts);
+    SendAnswer(res, request_id, answer);
+    status = answer.status;
+    click = answer.record_click;
+  });
+  if (hit) {
+    ctx.metrics.RecordImmediate(ctx.redirect_route, status);
+    if (click) RecordClick(ctx, req, client, code, now);
+    return;
+  }
+
+  // A miss: the store answers on the worker pool, and fills the cache for the next request.
+  WorkerPool& pool = ctx.deps.lookups != nullptr ? *ctx.deps.lookups : ctx.deps.workers;
+  ctx.answers.Defer(
+      pool, ctx.redirect_route, req, res, request_id, [&ctx](const Request& r, Reply& reply) {
+        const std::string_view c = r.path.substr(1);
+        auto value = ctx.deps.links.Resolve(c);
+        if (!value) return reply.Error(FromError(value.error()));
+        const core::Micros when = ctx.deps.clock.Now();
+        const core::RedirectAnswer answer = core::AnswerRedirect(
+            value->View(), when, core::RedirectRequest{r.method == Method::kHead, r.accept});
+        Response out = reply.Redirect(answer);
+        if (answer.record_click) RecordClick(ctx, r, ClientIp(ctx, r), c, when);
+        return out;
+      });
+}
+
+}  // namespace kurz::http

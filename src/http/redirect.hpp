@@ -1,0 +1,17 @@
+#pragma once
+
+#include <string_view>
+
+#include "http/handlers/context.hpp"
+
+namespace kurz::http {
+
+// The path the redirect answers (GET and HEAD; other methods 405): every path the route table
+// does not match, outside /v1.
+inline constexpr std::string_view kRedirectPattern = "/{code}";
+
+// GET /{code}: the hot path (docs/architecture.md "The redirect path"). A cache hit is answered
+// on the loop thread without allocating; a miss is read on the lookup threads.
+void Redirect(ApiContext& ctx, const Request& req, Responder& res);
+
+}  // namespace kurz::http

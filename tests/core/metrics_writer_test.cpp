@@ -27,8 +27,9 @@ TEST(MetricsWriterTest, CountersAndGaugesWithoutLabels) {
   MetricsWriter w(out);
   w.Counter("a_total", "A.", 5);
   w.Gauge("b", "B.", 0.25);
-  EXPECT_EQ(out, "# HELP a_total A.\n# TYPE a_total counter\na_total 5\n"
-                 "# HELP b B.\n# TYPE b gauge\nb 0.25\n");
+  EXPECT_EQ(out,
+            "# HELP a_total A.\n# TYPE a_total counter\na_total 5\n"
+            "# HELP b B.\n# TYPE b gauge\nb 0.25\n");
 }
 
 TEST(MetricsWriterTest, EscapesLabelValuesAndHelp) {

@@ -21,8 +21,12 @@ TEST(ErrorBodyTest, EscapesWhatWouldBreakTheJson) {
 }
 
 TEST(ErrorBodyTest, KeepsUtf8AndReplacesBytesThatAreNot) {
-  const auto ok = nlohmann::json::parse(ErrorBody("x", "Stra\xC3\x9F" "e \xF0\x9F\x98\x80"));
-  EXPECT_EQ(ok["error"]["message"], "Stra\xC3\x9F" "e \xF0\x9F\x98\x80");
+  const auto ok = nlohmann::json::parse(ErrorBody("x",
+                                                  "Stra\xC3\x9F"
+                                                  "e \xF0\x9F\x98\x80"));
+  EXPECT_EQ(ok["error"]["message"],
+            "Stra\xC3\x9F"
+            "e \xF0\x9F\x98\x80");
   // A lone continuation byte, a truncated sequence, an overlong '/', a surrogate.
   for (const std::string bad : {"a\x80z", "a\xE2\x82", "a\xC0\xAFz", "a\xED\xA0\x80z"}) {
     const std::string body = ErrorBody("x", bad);

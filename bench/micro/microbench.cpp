@@ -58,8 +58,9 @@ void BM_CacheHit(benchmark::State& state) {
   codes.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     codes.push_back(core::EncodeBase62(i * 7919 % core::kCodeSpace));
-    core::ResolvedLink v{core::LinkState::kActive, core::RedirectType::k301,
-                         "https://example.com/page/" + std::to_string(i)};
+    core::ResolvedLink v;
+    v.state = core::LinkState::kActive;
+    v.location = "https://example.com/page/" + std::to_string(i);
     cache.Fill(codes.back(), v, cache.Generation(codes.back()), 0);
   }
   std::mt19937_64 rng(42);
@@ -80,10 +81,11 @@ void BM_CacheHitAnswer(benchmark::State& state) {
   codes.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
     codes.push_back(core::EncodeBase62(i * 7919 % core::kCodeSpace));
-    core::ResolvedLink v{core::LinkState::kActive,
-                         i % 4 == 0 ? core::RedirectType::k302 : core::RedirectType::k301,
-                         "https://example.com/page/" + std::to_string(i),
-                         i % 8 == 0 ? core::Micros{5} : core::Micros{0}};
+    core::ResolvedLink v;
+    v.state = core::LinkState::kActive;
+    v.status = i % 4 == 0 ? core::RedirectType::k302 : core::RedirectType::k301;
+    v.location = "https://example.com/page/" + std::to_string(i);
+    v.expires_at = i % 8 == 0 ? core::Micros{5} : core::Micros{0};
     cache.Fill(codes.back(), v, cache.Generation(codes.back()), 0);
   }
   const core::RedirectRequest request{false, "text/html,application/xhtml+xml"};
@@ -112,7 +114,9 @@ void BM_CacheMemoryPerEntry(benchmark::State& state) {
     char digits[16];
     for (std::size_t i = 0; i < kEntries; ++i) {
       std::snprintf(digits, sizeof digits, "%010zu", i);
-      core::ResolvedLink v{core::LinkState::kActive, core::RedirectType::k301, url_base + digits};
+      core::ResolvedLink v;
+      v.state = core::LinkState::kActive;
+      v.location = url_base + digits;
       url_bytes += v.location.size();
       const std::string code = core::EncodeBase62(i * 7919 % core::kCodeSpace);
       cache->Fill(code, v, cache->Generation(code), 0);

@@ -4,13 +4,13 @@
 
 #include <netdb.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -441,7 +441,9 @@ int Serve(int argc, char** argv) {
   workers.Stop();
   pipeline.Stop();
   if (signal_thread.joinable()) {
-    pthread_kill(signal_thread.native_handle(), SIGTERM);  // wakes sigwait if Run ended alone
+    // Wakes the sigwait above when Run ended on its own (SIGTERM is blocked in every thread).
+    // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread): the signal is blocked, it kills nothing
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
   }
   std::fprintf(stderr, "kurz: stopped (%llu click events %s, %llu dropped from the queue)\n",

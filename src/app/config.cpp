@@ -217,7 +217,7 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
     c.data_dir = *v;
   }
   if (auto v = flags.Get("base-url")) {
-    if (!(v->rfind("http://", 0) == 0 || v->rfind("https://", 0) == 0) || v->size() < 10) {
+    if ((!v->starts_with("http://") && !v->starts_with("https://")) || v->size() < 10) {
       return core::Fail(
           core::ErrorCode::kInvalidArgument,
           "--base-url must be an http(s) URL such as https://sho.rt, not '" + *v + "'");

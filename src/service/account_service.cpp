@@ -72,7 +72,8 @@ core::Result<Principal> AccountService::Authenticate(std::string_view key) {
   }
   const core::Micros now = clock_.Now();
   if (found->key.revoked_at) return core::Fail(core::ErrorCode::kUnauthorized, "API key revoked");
-  if (found->key.expires_at && *found->key.expires_at <= now) {
+  if (const std::optional<core::Micros>& expires = found->key.expires_at;
+      expires && *expires <= now) {
     return core::Fail(core::ErrorCode::kUnauthorized, "API key expired");
   }
   if (found->user.status != core::UserStatus::kActive) {

@@ -187,9 +187,9 @@ core::Result<void> AddReadReplicas(Backends& backends, const std::vector<std::st
   backends.stats = bundle->routed_stats.get();
   backends.description += " + " + std::to_string(urls.size()) + " read replica(s)";
   for (std::size_t i = 0; i < bundle->replicas.size(); ++i) {
-    backends.replica_checks.push_back([name = "replica-" + std::to_string(i + 1),
-                                       ping = bundle->replicas[i].ping, set = bundle->set.get(),
-                                       i] {
+    backends.replica_checks.emplace_back([name = "replica-" + std::to_string(i + 1),
+                                          ping = bundle->replicas[i].ping, set = bundle->set.get(),
+                                          i] {
       auto ok = ping();
       if (ok) return std::make_pair(name, std::string("ok"));
       set->MarkDown(i);

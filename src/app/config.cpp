@@ -41,10 +41,10 @@ core::Result<Flags> Flags::Parse(int argc, char** argv, int first,
                                  const std::vector<std::string>& switches) {
   Flags flags;
   const auto is_known = [&](const std::string& n) {
-    return std::find(known.begin(), known.end(), n) != known.end();
+    return std::ranges::find(known, n) != known.end();
   };
   const auto is_switch = [&](const std::string& n) {
-    return std::find(switches.begin(), switches.end(), n) != switches.end();
+    return std::ranges::find(switches, n) != switches.end();
   };
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
@@ -52,7 +52,7 @@ core::Result<Flags> Flags::Parse(int argc, char** argv, int first,
       for (++i; i < argc; ++i) flags.positional_.emplace_back(argv[i]);
       break;
     }
-    if (arg.rfind("--", 0) != 0 || arg.size() == 2) {
+    if (!arg.starts_with("--") || arg.size() == 2) {
       if (arg.size() > 1 && arg[0] == '-') {
         return core::Fail(core::ErrorCode::kInvalidArgument, "unknown flag '" + arg + "'");
       }
@@ -86,7 +86,7 @@ core::Result<Flags> Flags::Parse(int argc, char** argv, int first,
     flags.values_[name] = *value;
   }
   for (const std::string& name : known) {
-    if (flags.values_.count(name)) continue;
+    if (flags.values_.contains(name)) continue;
     if (const char* env = std::getenv(EnvName(name).c_str())) flags.values_[name] = env;
   }
   return flags;
@@ -189,10 +189,9 @@ core::Result<void> ParseListen(const std::string& listen, std::string& host, std
 }
 
 core::Result<void> ParseNamespace(const std::string& v, std::string& out) {
-  const bool ok =
-      !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](unsigned char ch) {
-        return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
-      });
+  const bool ok = !v.empty() && v.size() <= 64 && std::ranges::all_of(v, [](unsigned char ch) {
+    return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
+  });
   if (!ok) {
     return core::Fail(core::ErrorCode::kInvalidArgument,
                       "--cache-namespace must be 1-64 letters, digits, '_', '-' or '.'");
@@ -218,7 +217,7 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
     c.data_dir = *v;
   }
   if (auto v = flags.Get("base-url")) {
-    if (!(v->rfind("http://", 0) == 0 || v->rfind("https://", 0) == 0) || v->size() < 10) {
+    if ((!v->starts_with("http://") && !v->starts_with("https://")) || v->size() < 10) {
       return core::Fail(
           core::ErrorCode::kInvalidArgument,
           "--base-url must be an http(s) URL such as https://sho.rt, not '" + *v + "'");
@@ -252,9 +251,8 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
     c.spool_dir = *v;
   }
   if (auto v = flags.Get("bootstrap-key")) {
-    const bool ok =
-        v->size() >= 16 && v->size() <= 200 &&
-        std::all_of(v->begin(), v->end(), [](char ch) { return ch > 0x20 && ch < 0x7F; });
+    const bool ok = v->size() >= 16 && v->size() <= 200 &&
+                    std::ranges::all_of(*v, [](char ch) { return ch > 0x20 && ch < 0x7F; });
     if (!ok) {
       return core::Fail(core::ErrorCode::kInvalidArgument,
                         "--bootstrap-key must be 16 to 200 visible ASCII characters");
@@ -346,7 +344,7 @@ core::Result<WorkerConfig> LoadWorkerConfig(const Flags& flags) {
   }
   if (auto v = flags.Get("group")) {
     const bool ok =
-        !v->empty() && v->size() <= 200 && std::all_of(v->begin(), v->end(), [](unsigned char ch) {
+        !v->empty() && v->size() <= 200 && std::ranges::all_of(*v, [](unsigned char ch) {
           return std::isalnum(ch) || ch == '_' || ch == '-' || ch == '.';
         });
     if (!ok) {

@@ -16,7 +16,7 @@ core::Result<void> ValidateEmail(std::string_view email) {
   const bool shape_ok = email.size() <= kMaxEmailLength && at != std::string_view::npos && at > 0 &&
                         email.find('@', at + 1) == std::string_view::npos &&
                         email.find('.', at + 2) != std::string_view::npos && email.back() != '.';
-  const bool chars_ok = std::all_of(email.begin(), email.end(), [](char c) {
+  const bool chars_ok = std::ranges::all_of(email, [](char c) {
     return static_cast<unsigned char>(c) > 0x20 && c != 0x7F && c != ',' && c != ';' && c != '<' &&
            c != '>' && c != '"';
   });
@@ -72,7 +72,8 @@ core::Result<Principal> AccountService::Authenticate(std::string_view key) {
   }
   const core::Micros now = clock_.Now();
   if (found->key.revoked_at) return core::Fail(core::ErrorCode::kUnauthorized, "API key revoked");
-  if (found->key.expires_at && *found->key.expires_at <= now) {
+  if (const std::optional<core::Micros>& expires = found->key.expires_at;
+      expires && *expires <= now) {
     return core::Fail(core::ErrorCode::kUnauthorized, "API key expired");
   }
   if (found->user.status != core::UserStatus::kActive) {
@@ -112,8 +113,8 @@ core::Result<void> AccountService::RevokeKey(const Principal& who, std::int64_t 
   // user's key): a read-only key cannot lock the admin out.
   auto keys = store_.ListKeys(who.user_id);
   if (!keys) return std::unexpected(keys.error());
-  const auto key = std::find_if(keys->begin(), keys->end(),
-                                [&](const core::ApiKey& k) { return k.id == key_id; });
+  const auto key =
+      std::ranges::find_if(*keys, [&](const core::ApiKey& k) { return k.id == key_id; });
   if (key == keys->end() || !Covers(who, *key)) {
     return core::Fail(core::ErrorCode::kNotFound, "no active API key with this id");
   }

@@ -70,7 +70,7 @@ core::Result<CreateLinkOutput> LinkService::Create(const Principal& who, CreateL
   if (!input.custom_code && !input.expires_at) {
     auto existing = store_.FindDuplicate(who.user_id, url->url, input.redirect_type);
     if (!existing) return std::unexpected(existing.error());
-    if (*existing) return CreateLinkOutput{std::move(**existing), false};
+    if (auto& found = *existing) return CreateLinkOutput{std::move(*found), false};
   }
 
   core::Link link;
@@ -109,7 +109,7 @@ core::Result<CreateLinkOutput> LinkService::Create(const Principal& who, CreateL
       if (!link.expires_at) {
         auto existing = store_.FindDuplicate(who.user_id, link.url, link.redirect_type);
         if (!existing) return std::unexpected(existing.error());
-        if (*existing) return CreateLinkOutput{std::move(**existing), false};
+        if (auto& found = *existing) return CreateLinkOutput{std::move(*found), false};
       }
     }
   }
@@ -173,12 +173,13 @@ core::Result<core::ResolvedLink> LinkService::Resolve(std::string_view code) {
   const core::Micros now = clock_.Now();  // starts a negative entry's TTL
   if (shared_.cache != nullptr) {
     auto shared = shared_.cache->Get(code);
-    if (shared && *shared) {
-      core::ResolvedLink value = FromShared(std::move(**shared), shared_.suspended);
+    if (!shared) {
+      CountSharedError();  // down or unreadable: the store answers
+    } else if (auto& hit = *shared) {
+      core::ResolvedLink value = FromShared(std::move(*hit), shared_.suspended);
       cache_.Fill(code, value, generation, now);
       return value;
     }
-    if (!shared) CountSharedError();  // down or unreadable: the store answers
   }
   auto link = store_.Find(code);
   core::ResolvedLink value;

@@ -1,5 +1,6 @@
 #include "service/redirect_cache.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -151,8 +152,8 @@ void RedirectCache::Fill(std::string_view code, const core::ResolvedLink& value,
   node->code_size = static_cast<std::uint8_t>(code.size());
   node->referenced = false;
   char* data = reinterpret_cast<char*>(node + 1);
-  std::memcpy(data, code.data(), code.size());
-  if (location_size) std::memcpy(data + code.size(), value.location.data(), location_size);
+  std::ranges::copy(code, data);  // not NUL-terminated: the sizes are stored beside them
+  if (location_size) std::ranges::copy(value.location, data + code.size());
 
   std::lock_guard lock(shard.mutex);
   if (shard.capacity == 0 || shard.generation != generation) {

@@ -66,7 +66,7 @@ Result<std::vector<core::User>> MemoryAccountStore::ListUsers() {
   return Guard([&]() -> Result<std::vector<core::User>> {
     std::lock_guard lock(mu_);
     std::vector<core::User> users = users_;
-    std::stable_sort(users.begin(), users.end(), [](const core::User& a, const core::User& b) {
+    std::ranges::stable_sort(users, [](const core::User& a, const core::User& b) {
       return a.created_at < b.created_at;
     });
     return users;
@@ -109,7 +109,7 @@ Result<std::vector<core::ApiKey>> MemoryAccountStore::ListKeys(std::int64_t user
     for (const core::ApiKey& key : keys_) {
       if (key.user_id == user_id) keys.push_back(key);
     }
-    std::stable_sort(keys.begin(), keys.end(), [](const core::ApiKey& a, const core::ApiKey& b) {
+    std::ranges::stable_sort(keys, [](const core::ApiKey& a, const core::ApiKey& b) {
       return a.created_at < b.created_at;
     });
     return keys;

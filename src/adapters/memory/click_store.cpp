@@ -81,11 +81,9 @@ Result<bool> MemoryClickStore::Apply(const core::ClickBatch& batch) {
       applied_order_.emplace_back(now, batch.id);
       applied_batches_.insert(batch.id);
       for (const core::ClickDelta& delta : batch.deltas) {
-        const bool has_breakdowns =
-            std::any_of(delta.breakdowns.begin(), delta.breakdowns.end(), core::HasClicks);
-        const bool has_minutes =
-            std::any_of(delta.minutes.begin(), delta.minutes.end(),
-                        [](const core::BucketCount& m) { return m.clicks + m.bot_clicks != 0; });
+        const bool has_breakdowns = std::ranges::any_of(delta.breakdowns, core::HasClicks);
+        const bool has_minutes = std::ranges::any_of(
+            delta.minutes, [](const core::BucketCount& m) { return m.clicks + m.bot_clicks != 0; });
         if (delta.clicks == 0 && delta.bot_clicks == 0 && delta.visitors.empty() &&
             !has_breakdowns && !has_minutes) {
           continue;

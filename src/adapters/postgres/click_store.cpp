@@ -84,8 +84,8 @@ std::string Sanitized(std::string_view in) {
 }
 
 bool NeedsSanitizing(std::string_view s) {
-  return std::any_of(s.begin(), s.end(),
-                     [](char c) { return c == '\0' || static_cast<unsigned char>(c) >= 0x80; });
+  return std::ranges::any_of(
+      s, [](char c) { return c == '\0' || static_cast<unsigned char>(c) >= 0x80; });
 }
 
 // The batch's deltas of one code and day, summed (a batch may hold several).
@@ -121,8 +121,8 @@ PreparedBatch Prepare(const core::ClickBatch& batch) {
     day.visitors.insert(day.visitors.end(), delta.visitors.begin(), delta.visitors.end());
     for (std::size_t i = 0; i < core::kDimensionCount; ++i) {
       const core::Breakdown& add = delta.breakdowns[i];
-      if (std::any_of(add.begin(), add.end(),
-                      [](const core::ValueCount& v) { return NeedsSanitizing(v.value); })) {
+      if (std::ranges::any_of(add,
+                              [](const core::ValueCount& v) { return NeedsSanitizing(v.value); })) {
         core::Breakdown clean = add;
         for (core::ValueCount& v : clean) v.value = Sanitized(v.value);
         core::MergeBreakdown(day.breakdowns[i], clean, std::numeric_limits<std::size_t>::max());
@@ -138,10 +138,11 @@ PreparedBatch Prepare(const core::ClickBatch& batch) {
     }
   }
   for (auto& [key, day] : p.days) {
-    std::sort(day.visitors.begin(), day.visitors.end());
-    day.visitors.erase(std::unique(day.visitors.begin(), day.visitors.end()), day.visitors.end());
-    day.has_breakdowns = std::any_of(day.breakdowns.begin(), day.breakdowns.end(),
-                                     [](const core::Breakdown& b) { return !b.empty(); });
+    std::ranges::sort(day.visitors);
+    const auto duplicates = std::ranges::unique(day.visitors);
+    day.visitors.erase(duplicates.begin(), duplicates.end());
+    day.has_breakdowns =
+        std::ranges::any_of(day.breakdowns, [](const core::Breakdown& b) { return !b.empty(); });
     core::SumByStart(day.minutes);
     day.hours = core::HoursOf(day.minutes);
   }
@@ -214,7 +215,8 @@ const std::string& WriteBreakdownsSql() {
     for (std::size_t i = 0; i < core::kDimensionCount; ++i) {
       const std::string column(kBreakdownColumns[i]);
       if (i != 0) s += ", ";
-      s += column + " = coalesce(t.v" + std::to_string(i) + "::jsonb, s." + column + ")";
+      s.append(column).append(" = coalesce(t.v").append(std::to_string(i));
+      s.append("::jsonb, s.").append(column).append(")");
     }
     s += " FROM unnest($1::text[], $2::int4[]";
     for (std::size_t i = 0; i < core::kDimensionCount; ++i) {
@@ -321,7 +323,7 @@ Result<void> AddToBuckets(Connection& c, const PreparedBatch& p, bool hours) {
     }
   }
   if (buckets.empty()) return {};
-  std::sort(buckets.begin(), buckets.end(), [](const auto& a, const auto& b) {
+  std::ranges::sort(buckets, [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first < b.first : a.second.start < b.second.start;
   });
   std::vector<std::string> codes;

@@ -51,8 +51,8 @@ std::string TextArray(std::span<const std::optional<std::string>> values) {
   std::string out = "{";
   for (std::size_t i = 0; i < values.size(); ++i) {
     if (i != 0) out += ',';
-    if (values[i]) {
-      AppendQuoted(out, *values[i]);
+    if (const std::optional<std::string>& value = values[i]) {
+      AppendQuoted(out, *value);
     } else {
       out += "NULL";
     }

@@ -27,7 +27,7 @@ class Param {
   Param() = default;  // NULL
   Param(std::nullopt_t) {}
   Param(std::string_view text) : value_(text), null_(false) {}
-  Param(const std::string& text) : value_(text), null_(false) {}
+  Param(std::string text) : value_(std::move(text)), null_(false) {}
   Param(const char* text) : value_(text), null_(false) {}
   Param(bool value) : value_(value ? "t" : "f"), null_(false) {}
   template <std::integral T>

@@ -173,8 +173,8 @@ core::Result<std::vector<std::vector<Reply>>> RedisClient::PipelineGroups(
   std::vector<std::pair<Node*, std::vector<std::size_t>>> by_node;
   for (std::size_t i = 0; i < groups.size(); ++i) {
     Node* node = options_.cluster ? Route(KeySlot(groups[i].key)) : nodes_.front().get();
-    auto it = std::find_if(by_node.begin(), by_node.end(),
-                           [node](const auto& entry) { return entry.first == node; });
+    auto it =
+        std::ranges::find_if(by_node, [node](const auto& entry) { return entry.first == node; });
     if (it == by_node.end()) it = by_node.insert(by_node.end(), {node, {}});
     it->second.push_back(i);
   }

@@ -229,10 +229,9 @@ core::Result<std::vector<Reply>> Connection::Pipeline(std::span<const Args> comm
   for (std::size_t i = 0; i < commands.size(); ++i) {
     auto reply = Read(deadline);
     if (!reply) return std::unexpected(reply.error());
-    if (!*reply) {
-      return std::unexpected(Fail("timed out waiting for a reply"));
-    }
-    replies.push_back(std::move(**reply));
+    std::optional<Reply>& got = *reply;
+    if (!got) return std::unexpected(Fail("timed out waiting for a reply"));
+    replies.push_back(std::move(*got));
   }
   return replies;
 }

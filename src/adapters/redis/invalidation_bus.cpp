@@ -116,9 +116,9 @@ void RedisInvalidationBus::Run() {
       auto opened = Connection::Open(endpoint, client_.options(), deadline);
       if (opened && (*opened)->Send(subscribe, deadline)) {
         // The confirmation: ["subscribe", channel, count].
-        auto confirmed = (*opened)->Read(deadline);
-        if (confirmed && *confirmed && IsPush(**confirmed, "subscribe", 3)) {
-          connection = std::move(*opened);
+        if (auto confirmed = (*opened)->Read(deadline); confirmed) {
+          const std::optional<Reply>& push = *confirmed;
+          if (push && IsPush(*push, "subscribe", 3)) connection = std::move(*opened);
         }
       }
     }
@@ -162,8 +162,8 @@ void RedisInvalidationBus::Listen(Connection& connection) {
     }
     auto reply = connection.Read(Clock::now() + kPollSlice);
     if (!reply) return;  // the connection failed
-    if (*reply) {
-      const Reply& push = **reply;
+    if (const std::optional<Reply>& got = *reply) {
+      const Reply& push = *got;
       if (IsPush(push, "message", 3) && push.elements[1].str == channel_) {
         Deliver(ports::Invalidation{.code = push.elements[2].str, .lost = false});
       } else if (IsPush(push, "pong", 2)) {

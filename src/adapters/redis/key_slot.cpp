@@ -8,7 +8,7 @@ namespace {
 constexpr std::array<std::uint16_t, 256> MakeTable() {
   std::array<std::uint16_t, 256> table{};
   for (unsigned byte = 0; byte < 256; ++byte) {
-    std::uint16_t crc = static_cast<std::uint16_t>(byte << 8);
+    auto crc = static_cast<std::uint16_t>(byte << 8);
     for (int bit = 0; bit < 8; ++bit) {
       crc = (crc & 0x8000) != 0 ? static_cast<std::uint16_t>((crc << 1) ^ 0x1021)
                                 : static_cast<std::uint16_t>(crc << 1);

@@ -42,7 +42,7 @@ std::string Sha1Hex(std::string_view data) {
     return {};  // EVALSHA then fails with NOSCRIPT every time, and EVAL still works
   }
   std::string hex;
-  hex.reserve(size * 2);
+  hex.reserve(std::size_t{size} * 2);
   static constexpr char kDigits[] = "0123456789abcdef";
   for (unsigned int i = 0; i < size; ++i) {
     hex += kDigits[digest[i] >> 4];
@@ -81,8 +81,8 @@ Result<core::GcraDecision> RedisRateLimitStore::Check(std::string_view key,
     if (!reply) return std::unexpected(reply.error());
     const auto& items = reply->elements;
     if (reply->type != Reply::Type::kArray || items.size() != 5 ||
-        std::any_of(items.begin(), items.end(),
-                    [](const Reply& r) { return r.type != Reply::Type::kInteger; })) {
+        std::ranges::any_of(items,
+                            [](const Reply& r) { return r.type != Reply::Type::kInteger; })) {
       return core::Fail(core::ErrorCode::kInternal,
                         "redis rate limit script: " +
                             (reply->IsError() ? reply->str : std::string("unexpected reply")));

@@ -101,7 +101,7 @@ struct Prepared {
 Prepared Prepare(const core::ClickDelta& delta) {
   Prepared p;
   p.delta = &delta;
-  p.has_breakdowns = std::any_of(delta.breakdowns.begin(), delta.breakdowns.end(), core::HasClicks);
+  p.has_breakdowns = std::ranges::any_of(delta.breakdowns, core::HasClicks);
   p.minutes = delta.minutes;
   core::SumByStart(p.minutes);
   p.hours = core::HoursOf(p.minutes);
@@ -222,7 +222,7 @@ Result<bool> SqliteClickStore::Apply(const core::ClickBatch& batch) {
     std::vector<Prepared> deltas;
     deltas.reserve(batch.deltas.size());
     for (const core::ClickDelta& delta : batch.deltas) deltas.push_back(Prepare(delta));
-    std::sort(deltas.begin(), deltas.end(), [](const Prepared& a, const Prepared& b) {
+    std::ranges::sort(deltas, [](const Prepared& a, const Prepared& b) {
       return a.delta->date != b.delta->date ? a.delta->date < b.delta->date
                                             : a.delta->code < b.delta->code;
     });

@@ -7,7 +7,6 @@
 namespace kurz::adapters::sqlite {
 
 using core::ErrorCode;
-using core::Fail;
 
 core::Error ToError(int rc, sqlite3* db, std::string_view what) {
   std::string detail(what);

@@ -18,8 +18,8 @@ bool WantsHelp(int argc, char** argv, int first) {
 }
 
 std::vector<std::string> AdminFlags(std::vector<std::string> extra) {
-  extra.push_back("data");
-  extra.push_back("database");
+  extra.emplace_back("data");
+  extra.emplace_back("database");
   return extra;
 }
 

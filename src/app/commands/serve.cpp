@@ -4,13 +4,13 @@
 
 #include <netdb.h>
 #include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -300,8 +300,9 @@ int Serve(int argc, char** argv) {
   // 2. The keys kept with the data.
   auto scrambler = LoadScrambler(*backends->settings);
   if (!scrambler) return Fail("cannot load the code key: " + scrambler.error().detail);
-  auto ip_secret = config->ip_salt_secret ? core::Result<std::string>(*config->ip_salt_secret)
-                                          : LoadSecret(*backends->settings, "ip_hash_secret");
+  const std::optional<std::string>& salt_secret = config->ip_salt_secret;
+  auto ip_secret = salt_secret ? core::Result<std::string>(*salt_secret)
+                               : LoadSecret(*backends->settings, "ip_hash_secret");
   if (!ip_secret) return Fail("cannot load the IP hashing secret: " + ip_secret.error().detail);
 
   // 3. The click-events stream and what enriches clicks.
@@ -334,11 +335,11 @@ int Serve(int argc, char** argv) {
   // 5. The admin user of an empty database.
   auto bootstrap = accounts.Bootstrap(config->bootstrap_key);
   if (!bootstrap) return Fail("cannot create the admin user: " + bootstrap.error().detail);
-  if (*bootstrap && !config->bootstrap_key) {
+  if (const std::optional<std::string>& created = *bootstrap; created && !config->bootstrap_key) {
     std::printf(
         "kurz: created the admin user admin@localhost. Its API key, shown only this once:\n"
         "  %s\n",
-        (*bootstrap)->c_str());
+        created->c_str());
   }
 
   // 6. The click pipeline.
@@ -385,7 +386,7 @@ int Serve(int argc, char** argv) {
   if (shared->ping) deps.readiness.push_back(PingCheck("cache", shared->ping));
   if (*sink != nullptr) {
     // Kafka unreachable costs nothing but the spool: the instance stays ready.
-    deps.readiness.push_back([sink = sink->get()] {
+    deps.readiness.emplace_back([sink = sink->get()] {
       const ports::EventSinkStats s = sink->Stats();
       return std::make_pair(std::string("events"),
                             s.connected ? std::string("ok")
@@ -441,7 +442,9 @@ int Serve(int argc, char** argv) {
   workers.Stop();
   pipeline.Stop();
   if (signal_thread.joinable()) {
-    pthread_kill(signal_thread.native_handle(), SIGTERM);  // wakes sigwait if Run ended alone
+    // Wakes the sigwait above when Run ended on its own (SIGTERM is blocked in every thread).
+    // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread): the signal is blocked, it kills nothing
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
   }
   std::fprintf(stderr, "kurz: stopped (%llu click events %s, %llu dropped from the queue)\n",

@@ -3,9 +3,9 @@
 // real-time counters in Redis (service::ClickConsumer); serves /metrics, /healthz and /readyz.
 
 #include <pthread.h>
-#include <signal.h>
 
 #include <array>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -227,6 +227,8 @@ int Worker(int argc, char** argv) {
   server.Run();
   consumer.Stop();
   if (signal_thread.joinable()) {
+    // Wakes the sigwait above when Run ended on its own (SIGTERM is blocked in every thread).
+    // NOLINTNEXTLINE(bugprone-bad-signal-to-kill-thread): the signal is blocked, it kills nothing
     pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
   }

@@ -70,18 +70,22 @@ using Socket = asio::basic_stream_socket<tcp, Executor>;
 using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
 using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor>;
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+// Asio's error_code overloads (close, cancel, bind, ...) also return the code they set; the code
+// is read from `ec`, so the duplicate return value is discarded with (void).
 
 constexpr std::size_t kInitialInputBytes = 4096;
 constexpr std::size_t kMinReadSpace = 1024;  // compact the input below this much room
 constexpr std::size_t kInitialOutputBytes = 4096;
-constexpr std::size_t kFlushOutputBytes = 64 * 1024;  // write a batch once this much is pending
-constexpr std::size_t kKeepOutputBytes = 256 * 1024;  // larger output buffers go after the write
+constexpr std::size_t kFlushOutputBytes =
+    std::size_t{64} * 1024;  // write a batch once this much is pending
+constexpr std::size_t kKeepOutputBytes =
+    std::size_t{256} * 1024;  // larger output buffers go after the write
 constexpr std::size_t kInitialHeadStoreBytes = 512;
 // Buffers grown past these by one large request are released before the next one, so that
 // thousands of keep-alive connections do not each hold a maximum-sized buffer.
-constexpr std::size_t kKeepInputBytes = 8 * 1024;
-constexpr std::size_t kKeepHeadStoreBytes = 4 * 1024;
-constexpr std::size_t kKeepBodyBytes = 16 * 1024;
+constexpr std::size_t kKeepInputBytes = std::size_t{8} * 1024;
+constexpr std::size_t kKeepHeadStoreBytes = std::size_t{4} * 1024;
+constexpr std::size_t kKeepBodyBytes = std::size_t{16} * 1024;
 constexpr std::chrono::milliseconds kLingerTime{1000};
 constexpr std::chrono::milliseconds kAcceptRetry{50};
 constexpr Clock::time_point kNever = Clock::time_point::max();
@@ -408,7 +412,7 @@ class Loop : public std::enable_shared_from_this<Loop> {
   // The loop could not get a thread: take it out of service before anyone connects.
   void Abandon() {
     beast::error_code ec;
-    acceptor_.close(ec);
+    (void)acceptor_.close(ec);
     work_.reset();
   }
 
@@ -549,7 +553,7 @@ class DeferredTargetImpl final : public detail::DeferredTarget {
 
 void Connection::Start() {
   beast::error_code ec;
-  socket_.set_option(tcp::no_delay(true), ec);
+  (void)socket_.set_option(tcp::no_delay(true), ec);
   const auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) peer_ip_ = ToV6Bytes(endpoint.address());
   const auto now = Clock::now();
@@ -594,22 +598,24 @@ void Connection::ProcessInput() {
   const std::size_t max_head = shared_.options.max_head_bytes;
   while (!deferred_ && !closing_ && out_.size() < kFlushOutputBytes && in_begin_ < in_end_) {
     if (!request_started_) StartRequest();
-    const bool head_was_done = parser_->is_header_done();
+    if (!parser_) return;  // StartRequest() constructs it and nothing resets it: never taken
+    RequestParser& parser = *parser_;
+    const bool head_was_done = parser.is_header_done();
     beast::error_code ec;
     const std::size_t used =
-        parser_->put(asio::const_buffer(in_.data() + in_begin_, in_end_ - in_begin_), ec);
+        parser.put(asio::const_buffer(in_.data() + in_begin_, in_end_ - in_begin_), ec);
     in_begin_ += used;
     if (!head_was_done) {
       // Beast checks header_limit per put() only, and it consumes the head in pieces.
       head_bytes_ += used;
-      const bool head_done = parser_->is_header_done();
+      const bool head_done = parser.is_header_done();
       if (head_bytes_ > max_head ||
           (!head_done && head_bytes_ + (in_end_ - in_begin_) > max_head)) {
         return ProtocolError(431, "invalid_argument", shared_.head_limit_message);
       }
       if (head_done && !ec) {
         request_deadline_ = Clock::now() + shared_.options.body_timeout;
-        if (store_.expect_continue && store_.version >= 11 && !parser_->is_done() &&
+        if (store_.expect_continue && store_.version >= 11 && !parser.is_done() &&
             in_begin_ == in_end_) {
           out_.append(kContinue);
         }
@@ -617,7 +623,7 @@ void Connection::ProcessInput() {
     }
     if (ec == bhttp::error::need_more) return;
     if (ec) return ParserFailed(ec);
-    if (parser_->is_done()) {
+    if (parser.is_done()) {
       Dispatch();
     } else if (used == 0) {
       return;  // no progress without an error: wait for input
@@ -868,7 +874,7 @@ void Connection::OnWrite(const beast::error_code& ec) {
 void Connection::StartLingeringClose() {
   lingering_ = true;
   beast::error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  (void)socket_.shutdown(tcp::socket::shutdown_send, ec);
   if (ec) return Close();
   SetDeadline(Clock::now() + kLingerTime);
   LingerRead();
@@ -919,7 +925,7 @@ void Connection::OnDeadline() {
     // The read completes with operation_aborted; OnRead answers 408 or closes.
     timed_out_ = true;
     beast::error_code ec;
-    socket_.cancel(ec);
+    (void)socket_.cancel(ec);
     return;
   }
   Close();  // a write the client does not take, or lingering
@@ -936,7 +942,7 @@ void Connection::Close() {
   if (closed_) return;
   closed_ = true;
   beast::error_code ec;
-  socket_.close(ec);
+  (void)socket_.close(ec);
   timer_.cancel();
   deferred_response_.reset();
   loop_.Remove(*this);
@@ -973,7 +979,7 @@ void Loop::Admit(Socket socket) {
   if (open >= shared_->options.max_connections) {
     shared_->connections_open.fetch_sub(1, std::memory_order_relaxed);
     shared_->connections_rejected.fetch_add(1, std::memory_order_relaxed);
-    socket.close(ec);
+    (void)socket.close(ec);
     return;
   }
   std::shared_ptr<Connection> connection;
@@ -1006,7 +1012,7 @@ void Loop::BeginStop(Clock::time_point deadline) {
   stopping_ = true;
   work_.reset();
   beast::error_code ec;
-  acceptor_.close(ec);
+  (void)acceptor_.close(ec);
   accept_retry_.cancel();
   // Backwards: a connection that closes is replaced by the last one, which was visited already.
   for (std::size_t i = connections_.size(); i-- > 0;) {
@@ -1089,9 +1095,9 @@ core::Result<std::uint16_t> Server::Impl::Listen() {
     // out whether the address is free (and which port 0 picked).
     {
       Acceptor probe(loops_.front()->ioc().get_executor());
-      probe.open(endpoint->protocol(), ec);
-      if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
-      if (!ec) probe.bind(*endpoint, ec);
+      (void)probe.open(endpoint->protocol(), ec);
+      if (!ec) (void)probe.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) (void)probe.bind(*endpoint, ec);
       if (ec) return fail("bind", ec);
       endpoint->port(probe.local_endpoint(ec).port());
       if (ec) return fail("bind", ec);
@@ -1099,11 +1105,11 @@ core::Result<std::uint16_t> Server::Impl::Listen() {
     const bool reuse_port = loops_.size() > 1;
     for (auto& loop : loops_) {
       Acceptor& acceptor = loop->acceptor();
-      acceptor.open(endpoint->protocol(), ec);
-      if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-      if (!ec && reuse_port) acceptor.set_option(ReusePort(true), ec);
-      if (!ec) acceptor.bind(*endpoint, ec);
-      if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+      (void)acceptor.open(endpoint->protocol(), ec);
+      if (!ec) (void)acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec && reuse_port) (void)acceptor.set_option(ReusePort(true), ec);
+      if (!ec) (void)acceptor.bind(*endpoint, ec);
+      if (!ec) (void)acceptor.listen(asio::socket_base::max_listen_connections, ec);
       if (ec) return fail("listen on", ec);
     }
     for (auto& loop : loops_) loop->StartAccept();

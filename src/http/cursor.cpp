@@ -29,12 +29,12 @@ std::string EncodeCursor(const core::ListCursor& c) {
   return out;
 }
 
-std::optional<core::ListCursor> DecodeCursor(std::string_view s) {
-  if (s.empty() || s.size() > 128) return std::nullopt;
+std::optional<core::ListCursor> DecodeCursor(std::string_view text) {
+  if (text.empty() || text.size() > 128) return std::nullopt;
   std::string raw;
   std::uint32_t acc = 0;
   int bits = 0;
-  for (char ch : s) {
+  for (char ch : text) {
     const auto pos = kB64.find(ch);
     if (pos == std::string_view::npos) return std::nullopt;
     acc = (acc << 6) | static_cast<std::uint32_t>(pos);

@@ -5,10 +5,10 @@
 
 namespace kurz::http {
 
-Json PermissionsJson(core::Permissions perms) {
+Json PermissionsJson(core::Permissions permissions) {
   Json out = Json::array();
   for (core::Permission p : core::kEveryPermission) {
-    if (perms & p) out.push_back(core::PermissionName(p));
+    if (permissions & p) out.push_back(core::PermissionName(p));
   }
   return out;
 }
@@ -69,7 +69,7 @@ std::expected<Json, ApiError> ParseObject(std::string_view body) {
 std::optional<ApiError> RejectUnknownFields(const Json& body,
                                             std::initializer_list<std::string_view> known) {
   for (const auto& [name, value] : body.items()) {
-    if (std::find(known.begin(), known.end(), name) == known.end()) {
+    if (std::ranges::find(known, name) == known.end()) {
       return ApiError{400, "invalid_argument", "unknown field '" + name + "'"};
     }
   }

@@ -20,8 +20,8 @@ void Metrics::Record(RouteId route, int status, std::int64_t micros) {
   PerRoute& r = (*routes_)[route % kMaxRoutes];
   const auto s = static_cast<std::size_t>(std::clamp(status, 0, static_cast<int>(kStatuses) - 1));
   r.by_status[s].fetch_add(1, std::memory_order_relaxed);
-  const auto bucket = static_cast<std::size_t>(
-      std::lower_bound(kBucketsUs.begin(), kBucketsUs.end(), micros) - kBucketsUs.begin());
+  const auto bucket =
+      static_cast<std::size_t>(std::ranges::lower_bound(kBucketsUs, micros) - kBucketsUs.begin());
   r.buckets[bucket].fetch_add(1, std::memory_order_relaxed);
   r.sum_us.fetch_add(static_cast<std::uint64_t>(std::max<std::int64_t>(micros, 0)),
                      std::memory_order_relaxed);

@@ -20,7 +20,7 @@ bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
 
 bool IsAcceptableRequestId(std::string_view id) {
   return !id.empty() && id.size() <= 128 &&
-         std::all_of(id.begin(), id.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+         std::ranges::all_of(id, [](char c) { return c >= 0x20 && c < 0x7F; });
 }
 
 std::int64_t CeilSeconds(std::int64_t us) { return (us + 999'999) / 1'000'000; }

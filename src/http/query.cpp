@@ -38,19 +38,20 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view n
   return std::nullopt;
 }
 
-std::optional<int> ParseIntIn(std::string_view s, int lo, int hi) {
+std::optional<int> ParseIntIn(std::string_view text, int lo, int hi) {
   int value = 0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (s.empty() || ec != std::errc() || ptr != s.data() + s.size() || value < lo || value > hi) {
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || value < lo ||
+      value > hi) {
     return std::nullopt;
   }
   return value;
 }
 
-std::optional<std::int64_t> ParsePositiveId(std::string_view s) {
+std::optional<std::int64_t> ParsePositiveId(std::string_view text) {
   std::int64_t id = 0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), id);
-  if (ec != std::errc() || ptr != s.data() + s.size() || id <= 0) return std::nullopt;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || ptr != text.data() + text.size() || id <= 0) return std::nullopt;
   return id;
 }
 

@@ -1,3 +1,10 @@
+// The HTTP/1.1 engine's I/O: the connection state machine (read, parse, dispatch, write, linger,
+// timeouts), the event loops that accept and own connections, and the Server over them. Over the
+// ~600-line guideline because it is one state machine: Connection, Loop and Server share one
+// lifetime scheme (shared_ptr loops, slot-indexed connections, deferred answers posted back) that
+// splitting would only spread across headers. The request parser is in server_parser.cpp, the
+// response serialisation in server_response.cpp.
+//
 // Boost 1.74's Asio uses std::exchange without including <utility>; under C++20/23 it must come
 // first (the CMake target also force-includes it).
 #include <pthread.h>
@@ -19,14 +26,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/string.hpp>
-#include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/field.hpp>
-#include <boost/beast/http/verb.hpp>
 
 #include "http/error_body.hpp"
 #include "http/server_internal.hpp"
+#include "http/server_parser.hpp"
 
 namespace kurz::http {
 
@@ -70,93 +74,37 @@ using Socket = asio::basic_stream_socket<tcp, Executor>;
 using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
 using Timer = asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Executor>;
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+// Asio's error_code overloads (close, cancel, bind, ...) also return the code they set; the code
+// is read from `ec`, so the duplicate return value is discarded with (void).
 
 constexpr std::size_t kInitialInputBytes = 4096;
 constexpr std::size_t kMinReadSpace = 1024;  // compact the input below this much room
 constexpr std::size_t kInitialOutputBytes = 4096;
-constexpr std::size_t kFlushOutputBytes = 64 * 1024;  // write a batch once this much is pending
-constexpr std::size_t kKeepOutputBytes = 256 * 1024;  // larger output buffers go after the write
+constexpr std::size_t kFlushOutputBytes =
+    std::size_t{64} * 1024;  // write a batch once this much is pending
+constexpr std::size_t kKeepOutputBytes =
+    std::size_t{256} * 1024;  // larger output buffers go after the write
 constexpr std::size_t kInitialHeadStoreBytes = 512;
 // Buffers grown past these by one large request are released before the next one, so that
 // thousands of keep-alive connections do not each hold a maximum-sized buffer.
-constexpr std::size_t kKeepInputBytes = 8 * 1024;
-constexpr std::size_t kKeepHeadStoreBytes = 4 * 1024;
-constexpr std::size_t kKeepBodyBytes = 16 * 1024;
+constexpr std::size_t kKeepInputBytes = std::size_t{8} * 1024;
+constexpr std::size_t kKeepHeadStoreBytes = std::size_t{4} * 1024;
+constexpr std::size_t kKeepBodyBytes = std::size_t{16} * 1024;
 constexpr std::chrono::milliseconds kLingerTime{1000};
 constexpr std::chrono::milliseconds kAcceptRetry{50};
 constexpr Clock::time_point kNever = Clock::time_point::max();
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
-std::string_view ToStd(beast::string_view s) { return {s.data(), s.size()}; }
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool IEquals(std::string_view a, std::string_view b) {
-  return beast::iequals(beast::string_view(a.data(), a.size()),
-                        beast::string_view(b.data(), b.size()));
-}
-
-Method ToMethod(bhttp::verb verb) {
-  switch (verb) {
-    case bhttp::verb::get:
-      return Method::kGet;
-    case bhttp::verb::head:
-      return Method::kHead;
-    case bhttp::verb::post:
-      return Method::kPost;
-    case bhttp::verb::put:
-      return Method::kPut;
-    case bhttp::verb::patch:
-      return Method::kPatch;
-    case bhttp::verb::delete_:
-      return Method::kDelete;
-    case bhttp::verb::options:
-      return Method::kOptions;
-    default:
-      return Method::kOther;
-  }
-}
+using detail::HasUnsupportedVersion;
+using detail::RequestParser;
+using detail::RequestStore;
+using detail::SplitTarget;
 
 std::array<std::uint8_t, 16> ToV6Bytes(const asio::ip::address& address) {
   if (address.is_v4()) {
     return asio::ip::make_address_v6(asio::ip::v4_mapped, address.to_v4()).to_bytes();
   }
   return address.to_v6().to_bytes();
-}
-
-// Splits an origin-form or absolute-form target into path and query.
-void SplitTarget(std::string_view target, std::string_view& path, std::string_view& query) {
-  std::string_view rest = target;
-  if (!rest.empty() && rest.front() != '/' && rest != "*") {
-    // absolute-form (RFC 9112 §3.2.2): drop "scheme://authority"
-    if (const auto scheme_end = rest.find("://"); scheme_end != std::string_view::npos) {
-      rest.remove_prefix(scheme_end + 3);
-      const auto path_start = rest.find_first_of("/?");
-      rest = path_start == std::string_view::npos ? std::string_view() : rest.substr(path_start);
-    }
-  }
-  const auto mark = rest.find('?');
-  path = rest.substr(0, mark);
-  query = mark == std::string_view::npos ? std::string_view() : rest.substr(mark + 1);
-  if (path.empty()) path = "/";
-}
-
-// A start line whose version is well formed but not 1.0 or 1.1 ("HTTP/2.0", "HTTP/1.2").
-bool HasUnsupportedVersion(std::string_view input) {
-  const auto eol = input.find("\r\n");
-  if (eol == std::string_view::npos) return false;
-  const std::string_view line = input.substr(0, eol);
-  const auto space = line.rfind(' ');
-  if (space == std::string_view::npos) return false;
-  const std::string_view version = line.substr(space + 1);
-  const auto digit = [](char c) { return c >= '0' && c <= '9'; };
-  if (!version.starts_with("HTTP/") || version.size() < 6 || !digit(version[5])) return false;
-  if (version.size() == 6) return true;
-  return version.size() == 8 && version[6] == '.' && digit(version[7]);
 }
 
 // Everything the server keeps across its loops. Loops (and through them connections) hold it by
@@ -200,186 +148,6 @@ struct Shared {
   std::atomic<std::uint64_t> protocol_errors{0};
 };
 
-// A protocol error found inside a parser callback; the callback then fails the parse.
-struct ParseError {
-  int status = 0;
-  std::string_view code;
-  std::string_view message;
-};
-
-// The parsed parts of the current request, in buffers reused from request to request. Views are
-// built only once the request is complete, so the buffers may grow while it is parsed.
-struct RequestStore {
-  enum FieldIndex : std::uint8_t {
-    kHost,
-    kContentType,
-    kAuthorization,
-    kApiKey,
-    kRequestId,
-    kAccept,
-    kUserAgent,
-    kReferer,
-    kAcceptLanguage,
-    kFieldCount,
-  };
-  struct Span {
-    std::size_t offset = 0;
-    std::size_t size = 0;
-  };
-
-  void Clear() {
-    text.clear();
-    forwarded_for.clear();
-    body.clear();
-    fields = {};
-    seen = 0;
-    method = Method::kOther;
-    version = 11;
-    keep_alive = true;
-    expect_continue = false;
-    error = {};
-  }
-  Span Append(std::string_view s) {
-    Span span{text.size(), s.size()};
-    text.append(s);
-    return span;
-  }
-  std::string_view View(Span span) const { return {text.data() + span.offset, span.size}; }
-
-  std::string text;  // method, target and the kept header values, back to back
-  std::string forwarded_for;
-  std::string body;
-  Span method_text;
-  Span target;
-  std::array<Span, kFieldCount> fields{};
-  std::uint32_t seen = 0;  // bit per FieldIndex: first value wins
-  Method method = Method::kOther;
-  int version = 11;
-  bool keep_alive = true;
-  bool expect_continue = false;
-  ParseError error;
-};
-
-// Beast's allocation-free parser, keeping only what Request exposes. Beast cannot restart a
-// parser, so the connection constructs a fresh one (in place) for every request.
-class RequestParser final : public bhttp::basic_parser<true> {
- public:
-  explicit RequestParser(RequestStore& store) : store_(store) {}
-
- private:
-  void Fail(beast::error_code& ec, int status, std::string_view code, std::string_view message) {
-    store_.error = {status, code, message};
-    ec = bhttp::error::bad_value;
-  }
-
-  void on_request_impl(bhttp::verb verb, beast::string_view method, beast::string_view target,
-                       int version, beast::error_code&) override {
-    store_.method = ToMethod(verb);
-    store_.method_text = store_.Append(ToStd(method));
-    store_.target = store_.Append(ToStd(target));
-    store_.version = version;
-  }
-
-  void on_response_impl(int, beast::string_view, int, beast::error_code& ec) override {
-    ec = bhttp::error::bad_version;  // never called for a request parser
-  }
-
-  void on_field_impl(bhttp::field field, beast::string_view name_string, beast::string_view raw,
-                     beast::error_code& ec) override {
-    if (is_header_done()) return;  // trailer fields of a chunked body are not headers
-    const std::string_view value = Trim(ToStd(raw));
-    switch (field) {
-      case bhttp::field::host:
-        if (store_.seen & (1u << RequestStore::kHost)) {
-          return Fail(ec, 400, "invalid_argument", "more than one Host header");
-        }
-        return Keep(RequestStore::kHost, value);
-      case bhttp::field::content_type:
-        return Keep(RequestStore::kContentType, value);
-      case bhttp::field::authorization:
-        return Keep(RequestStore::kAuthorization, value);
-      case bhttp::field::accept:
-        return Keep(RequestStore::kAccept, value);
-      case bhttp::field::user_agent:
-        return Keep(RequestStore::kUserAgent, value);
-      case bhttp::field::referer:
-        return Keep(RequestStore::kReferer, value);
-      case bhttp::field::accept_language:
-        return Keep(RequestStore::kAcceptLanguage, value);
-      case bhttp::field::expect:
-        if (IEquals(value, "100-continue")) store_.expect_continue = true;
-        return;
-      case bhttp::field::transfer_encoding:
-        return CheckTransferEncoding(value, ec);
-      case bhttp::field::unknown:
-        break;
-      default:
-        return;
-    }
-    const std::string_view name = ToStd(name_string);
-    if (name.size() == 9 && IEquals(name, "x-api-key")) return Keep(RequestStore::kApiKey, value);
-    if (name.size() == 12 && IEquals(name, "x-request-id")) {
-      return Keep(RequestStore::kRequestId, value);
-    }
-    if (name.size() == 15 && IEquals(name, "x-forwarded-for") && !value.empty()) {
-      if (!store_.forwarded_for.empty()) store_.forwarded_for.append(", ");
-      store_.forwarded_for.append(value);
-    }
-  }
-
-  void Keep(RequestStore::FieldIndex index, std::string_view value) {
-    const std::uint32_t bit = 1u << index;
-    if (store_.seen & bit) return;
-    store_.seen |= bit;
-    store_.fields[index] = store_.Append(value);
-  }
-
-  // Beast frames the body by "chunked" only when it is the last coding, and otherwise reads no
-  // body at all, which would turn the body into a smuggled request. Only plain "chunked" passes.
-  void CheckTransferEncoding(std::string_view value, beast::error_code& ec) {
-    if (IEquals(value, "chunked")) return;
-    const auto comma = value.rfind(',');
-    const std::string_view last =
-        Trim(comma == std::string_view::npos ? value : value.substr(comma + 1));
-    if (IEquals(last, "chunked")) {
-      return Fail(ec, 501, "not_implemented", "only the chunked transfer coding is supported");
-    }
-    Fail(ec, 400, "invalid_argument", "Transfer-Encoding must end with chunked");
-  }
-
-  void on_header_impl(beast::error_code& ec) override {
-    if (store_.version >= 11 && !(store_.seen & (1u << RequestStore::kHost))) {
-      return Fail(ec, 400, "invalid_argument", "missing Host header");
-    }
-    store_.keep_alive = keep_alive();
-  }
-
-  void on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
-                         beast::error_code&) override {
-    // Beast has checked the length against body_limit already.
-    if (content_length && *content_length > store_.body.capacity()) {
-      store_.body.reserve(static_cast<std::size_t>(*content_length));
-    }
-  }
-
-  std::size_t on_body_impl(beast::string_view body, beast::error_code&) override {
-    store_.body.append(body.data(), body.size());
-    return body.size();
-  }
-
-  void on_chunk_header_impl(std::uint64_t, beast::string_view, beast::error_code&) override {}
-
-  std::size_t on_chunk_body_impl(std::uint64_t, beast::string_view body,
-                                 beast::error_code&) override {
-    store_.body.append(body.data(), body.size());
-    return body.size();
-  }
-
-  void on_finish_impl(beast::error_code&) override {}
-
-  RequestStore& store_;
-};
-
 class Connection;
 
 // One event loop: an io_context run by one thread, with its own SO_REUSEPORT acceptor. Everything
@@ -408,7 +176,7 @@ class Loop : public std::enable_shared_from_this<Loop> {
   // The loop could not get a thread: take it out of service before anyone connects.
   void Abandon() {
     beast::error_code ec;
-    acceptor_.close(ec);
+    (void)acceptor_.close(ec);
     work_.reset();
   }
 
@@ -549,7 +317,7 @@ class DeferredTargetImpl final : public detail::DeferredTarget {
 
 void Connection::Start() {
   beast::error_code ec;
-  socket_.set_option(tcp::no_delay(true), ec);
+  (void)socket_.set_option(tcp::no_delay(true), ec);
   const auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) peer_ip_ = ToV6Bytes(endpoint.address());
   const auto now = Clock::now();
@@ -594,22 +362,24 @@ void Connection::ProcessInput() {
   const std::size_t max_head = shared_.options.max_head_bytes;
   while (!deferred_ && !closing_ && out_.size() < kFlushOutputBytes && in_begin_ < in_end_) {
     if (!request_started_) StartRequest();
-    const bool head_was_done = parser_->is_header_done();
+    if (!parser_) return;  // StartRequest() constructs it and nothing resets it: never taken
+    RequestParser& parser = *parser_;
+    const bool head_was_done = parser.is_header_done();
     beast::error_code ec;
     const std::size_t used =
-        parser_->put(asio::const_buffer(in_.data() + in_begin_, in_end_ - in_begin_), ec);
+        parser.put(asio::const_buffer(in_.data() + in_begin_, in_end_ - in_begin_), ec);
     in_begin_ += used;
     if (!head_was_done) {
       // Beast checks header_limit per put() only, and it consumes the head in pieces.
       head_bytes_ += used;
-      const bool head_done = parser_->is_header_done();
+      const bool head_done = parser.is_header_done();
       if (head_bytes_ > max_head ||
           (!head_done && head_bytes_ + (in_end_ - in_begin_) > max_head)) {
         return ProtocolError(431, "invalid_argument", shared_.head_limit_message);
       }
       if (head_done && !ec) {
         request_deadline_ = Clock::now() + shared_.options.body_timeout;
-        if (store_.expect_continue && store_.version >= 11 && !parser_->is_done() &&
+        if (store_.expect_continue && store_.version >= 11 && !parser.is_done() &&
             in_begin_ == in_end_) {
           out_.append(kContinue);
         }
@@ -617,7 +387,7 @@ void Connection::ProcessInput() {
     }
     if (ec == bhttp::error::need_more) return;
     if (ec) return ParserFailed(ec);
-    if (parser_->is_done()) {
+    if (parser.is_done()) {
       Dispatch();
     } else if (used == 0) {
       return;  // no progress without an error: wait for input
@@ -868,7 +638,7 @@ void Connection::OnWrite(const beast::error_code& ec) {
 void Connection::StartLingeringClose() {
   lingering_ = true;
   beast::error_code ec;
-  socket_.shutdown(tcp::socket::shutdown_send, ec);
+  (void)socket_.shutdown(tcp::socket::shutdown_send, ec);
   if (ec) return Close();
   SetDeadline(Clock::now() + kLingerTime);
   LingerRead();
@@ -919,7 +689,7 @@ void Connection::OnDeadline() {
     // The read completes with operation_aborted; OnRead answers 408 or closes.
     timed_out_ = true;
     beast::error_code ec;
-    socket_.cancel(ec);
+    (void)socket_.cancel(ec);
     return;
   }
   Close();  // a write the client does not take, or lingering
@@ -936,7 +706,7 @@ void Connection::Close() {
   if (closed_) return;
   closed_ = true;
   beast::error_code ec;
-  socket_.close(ec);
+  (void)socket_.close(ec);
   timer_.cancel();
   deferred_response_.reset();
   loop_.Remove(*this);
@@ -973,7 +743,7 @@ void Loop::Admit(Socket socket) {
   if (open >= shared_->options.max_connections) {
     shared_->connections_open.fetch_sub(1, std::memory_order_relaxed);
     shared_->connections_rejected.fetch_add(1, std::memory_order_relaxed);
-    socket.close(ec);
+    (void)socket.close(ec);
     return;
   }
   std::shared_ptr<Connection> connection;
@@ -1006,7 +776,7 @@ void Loop::BeginStop(Clock::time_point deadline) {
   stopping_ = true;
   work_.reset();
   beast::error_code ec;
-  acceptor_.close(ec);
+  (void)acceptor_.close(ec);
   accept_retry_.cancel();
   // Backwards: a connection that closes is replaced by the last one, which was visited already.
   for (std::size_t i = connections_.size(); i-- > 0;) {
@@ -1089,9 +859,9 @@ core::Result<std::uint16_t> Server::Impl::Listen() {
     // out whether the address is free (and which port 0 picked).
     {
       Acceptor probe(loops_.front()->ioc().get_executor());
-      probe.open(endpoint->protocol(), ec);
-      if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
-      if (!ec) probe.bind(*endpoint, ec);
+      (void)probe.open(endpoint->protocol(), ec);
+      if (!ec) (void)probe.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec) (void)probe.bind(*endpoint, ec);
       if (ec) return fail("bind", ec);
       endpoint->port(probe.local_endpoint(ec).port());
       if (ec) return fail("bind", ec);
@@ -1099,11 +869,11 @@ core::Result<std::uint16_t> Server::Impl::Listen() {
     const bool reuse_port = loops_.size() > 1;
     for (auto& loop : loops_) {
       Acceptor& acceptor = loop->acceptor();
-      acceptor.open(endpoint->protocol(), ec);
-      if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-      if (!ec && reuse_port) acceptor.set_option(ReusePort(true), ec);
-      if (!ec) acceptor.bind(*endpoint, ec);
-      if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+      (void)acceptor.open(endpoint->protocol(), ec);
+      if (!ec) (void)acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+      if (!ec && reuse_port) (void)acceptor.set_option(ReusePort(true), ec);
+      if (!ec) (void)acceptor.bind(*endpoint, ec);
+      if (!ec) (void)acceptor.listen(asio::socket_base::max_listen_connections, ec);
       if (ec) return fail("listen on", ec);
     }
     for (auto& loop : loops_) loop->StartAccept();

@@ -109,14 +109,14 @@ class Handler {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  std::uint16_t port = 8080;               // 0: pick a free port (Listen returns it)
-  int threads = 1;                         // event loops, each with its own SO_REUSEPORT acceptor
-  std::size_t max_head_bytes = 16 * 1024;  // request line + headers; 431 beyond
-  std::size_t max_body_bytes = 64 * 1024;  // 413 beyond
-  std::chrono::milliseconds header_timeout{10'000};  // a request head must arrive within this
-  std::chrono::milliseconds body_timeout{30'000};    // its body within this after the head
-  std::chrono::milliseconds idle_timeout{60'000};    // keep-alive connections close after this
-  std::size_t max_connections = 10'000;              // per server; beyond, new ones are closed
+  std::uint16_t port = 8080;  // 0: pick a free port (Listen returns it)
+  int threads = 1;            // event loops, each with its own SO_REUSEPORT acceptor
+  std::size_t max_head_bytes = std::size_t{16} * 1024;  // request line + headers; 431 beyond
+  std::size_t max_body_bytes = std::size_t{64} * 1024;  // 413 beyond
+  std::chrono::milliseconds header_timeout{10'000};     // a request head must arrive within this
+  std::chrono::milliseconds body_timeout{30'000};       // its body within this after the head
+  std::chrono::milliseconds idle_timeout{60'000};       // keep-alive connections close after this
+  std::size_t max_connections = 10'000;                 // per server; beyond, new ones are closed
 };
 
 // Counters the server keeps (read by /metrics).

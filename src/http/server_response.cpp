@@ -191,13 +191,13 @@ std::string_view HttpDate::Line(std::chrono::system_clock::time_point now) {
     const weekday wd{day};
     const hh_mm_ss hms{second - day};
     char* p = line_.data();
-    const auto put = [&p](std::string_view s) { p = std::copy(s.begin(), s.end(), p); };
+    const auto put = [&p](std::string_view s) { p = std::ranges::copy(s, p).out; };
     put("Date: ");
-    put(kDays.substr(wd.c_encoding() * 3, 3));
+    put(kDays.substr(std::size_t{wd.c_encoding()} * 3, 3));
     put(", ");
     AppendTwoDigits(p, static_cast<unsigned>(ymd.day()));
     put(" ");
-    put(kMonths.substr((static_cast<unsigned>(ymd.month()) - 1) * 3, 3));
+    put(kMonths.substr((std::size_t{static_cast<unsigned>(ymd.month())} - 1) * 3, 3));
     put(" ");
     const auto year = static_cast<unsigned>(static_cast<int>(ymd.year()));
     AppendTwoDigits(p, year / 100);

@@ -63,7 +63,7 @@ Response PatchUser(ApiContext& ctx, const Call& call) {
   auto status = body->find("status");
   if (status == body->end() || !status->is_string() ||
       (*status != "active" && *status != "suspended")) {
-    return reply.Error(400, "invalid_argument", "status must be \"active\" or \"suspended\"");
+    return reply.Error(400, "invalid_argument", R"(status must be "active" or "suspended")");
   }
   auto user = ctx.deps.accounts.SetUserStatus(
       *call.who, *id,

@@ -366,9 +366,11 @@ def main():
     print(f"kurz benchmark — commit {commit}, {os.cpu_count()} cores, {args.links} links, "
           f"wrk -t1 -c64 -d{args.duration}s; wrk shares the machine with the server")
 
-    # Creates.
-    kurz = Kurz(args.kurz, data, 0)
-    print("\nlink creation (POST /v1/urls, unique URLs, durable before 201)")
+    # Creates. With --against the other (older) binary makes the links, so that both can open
+    # the data: a newer kurz migrates its own copy forward, an older one cannot read a newer one.
+    kurz = Kurz(args.against or args.kurz, data, 0)
+    print("\nlink creation (POST /v1/urls, unique URLs, durable before 201)"
+          + (f", by {args.against}" if args.against else ""))
     print(f"{'clients':>8} {'links/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'cpu us':>8}")
     for c in (8, 64):
         r = run_wrk(kurz.url + "/v1/urls", f"{lua}/create.lua", c, 5, kurz.proc.pid,

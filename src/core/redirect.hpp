@@ -8,8 +8,10 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/link.hpp"
+#include "core/link_options.hpp"
 #include "core/time.hpp"
 
 namespace kurz::core {
@@ -21,11 +23,33 @@ enum class LinkState : std::uint8_t {
   kNotFound,  // no link has this code: 404
 };
 
-// Per-link options that later features add (a password, a click budget, targeting rules,
-// weighted variants, preview tags). Immutable once built and shared by every copy of a value;
+// What the redirect decision needs of a link's options (core/link_options.hpp), with every URL
+// already in its ASCII Location form. Immutable once built and shared by every copy of a value;
 // links that have none carry a null pointer, so their redirect pays one null check at most.
-// No option exists yet: features add their fields here and their rules to AnswerRedirect.
 struct LinkOptions {
+  struct Rule {
+    RuleConditions when;
+    std::string location;
+    friend bool operator==(const Rule&, const Rule&) = default;
+  };
+  struct WeightedLocation {
+    std::string location;
+    int weight = 1;
+    friend bool operator==(const WeightedLocation&, const WeightedLocation&) = default;
+  };
+
+  bool forward_query = false;
+  std::string password_hash;     // "" = no password (argon2id encoded string otherwise)
+  bool budget = false;           // max_clicks: each human GET redirect uses one up
+  std::string expired_location;  // "" = 410 once expired or exhausted; else a 302 here
+  std::vector<Rule> rules;
+  std::vector<WeightedLocation> variants;
+  std::optional<OpenGraph> og;
+
+  // The answer depends on the visitor (Cache-Control: private, no-store).
+  bool personal() const {
+    return !password_hash.empty() || budget || !rules.empty() || !variants.empty();
+  }
   friend bool operator==(const LinkOptions&, const LinkOptions&) = default;
 };
 
@@ -78,6 +102,7 @@ enum class EdgeCache : std::uint8_t {
   kPublicHour,  // 301: anyone may keep it for an hour (the seed's CDN TTL)
   kPrivate,     // 302/307: the browser may keep it, but must revalidate
   kNoStore,     // 404/410: nobody keeps it, so a code created a moment later is seen at once
+  kPersonal,    // answers that depend on the visitor (password, budget, rules, variants)
 };
 
 // The Cache-Control header of a policy. Static text.
@@ -87,6 +112,8 @@ constexpr std::string_view CacheControlOf(EdgeCache edge) {
       return "public, max-age=3600";
     case EdgeCache::kPrivate:
       return "private, max-age=0";
+    case EdgeCache::kPersonal:
+      return "private, no-store";
     case EdgeCache::kNoStore:
       break;
   }
@@ -94,10 +121,11 @@ constexpr std::string_view CacheControlOf(EdgeCache edge) {
 }
 
 // The edge policy of a redirect status; a switch without default, so that adding a RedirectType
-// (308) makes the compiler ask for its policy here.
+// makes the compiler ask for its policy here. 308 is permanent, as 301 is.
 constexpr EdgeCache EdgeCacheOf(RedirectType status) {
   switch (status) {
     case RedirectType::k301:
+    case RedirectType::k308:
       return EdgeCache::kPublicHour;
     case RedirectType::k302:
     case RedirectType::k307:

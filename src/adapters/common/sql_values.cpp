@@ -8,6 +8,8 @@ core::RedirectType ToRedirectType(std::int64_t value) {
       return core::RedirectType::k302;
     case 307:
       return core::RedirectType::k307;
+    case 308:
+      return core::RedirectType::k308;
     default:
       return core::RedirectType::k301;
   }

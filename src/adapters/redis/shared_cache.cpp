@@ -33,6 +33,7 @@ bool IsRedirectStatus(std::uint16_t status) {
     case core::RedirectType::k301:
     case core::RedirectType::k302:
     case core::RedirectType::k307:
+    case core::RedirectType::k308:
       return true;
   }
   return false;

@@ -18,6 +18,8 @@ std::string_view PermissionName(Permission p) {
       return "create";
     case kPermRead:
       return "read";
+    case kPermUpdate:
+      return "update";
     case kPermDelete:
       return "delete";
     case kPermAdmin:
@@ -31,7 +33,7 @@ Result<Permission> ParsePermission(std::string_view name) {
     if (PermissionName(p) == name) return p;
   }
   return Fail(ErrorCode::kInvalidArgument, "unknown permission '" + std::string(name) +
-                                               "' (known: create, read, delete, admin)");
+                                               "' (known: create, read, update, delete, admin)");
 }
 
 }  // namespace kurz::core

@@ -27,22 +27,25 @@ enum Permission : std::uint8_t {
   kPermRead = 2,
   kPermDelete = 4,
   kPermAdmin = 8,
+  kPermUpdate = 16,  // PATCH a link (added after the others: bits are not stored, names are)
 };
 using Permissions = std::uint8_t;
-constexpr Permission kEveryPermission[] = {kPermCreate, kPermRead, kPermDelete, kPermAdmin};
+constexpr Permission kEveryPermission[] = {kPermCreate, kPermRead, kPermUpdate, kPermDelete,
+                                           kPermAdmin};
 
-// "create", "read", "delete", "admin".
+// "create", "read", "update", "delete", "admin".
 std::string_view PermissionName(Permission p);
 // invalid_argument naming the known ones for anything else.
 Result<Permission> ParsePermission(std::string_view name);
-constexpr Permissions kDefaultUserPermissions = kPermCreate | kPermRead | kPermDelete;
+// A new user's first key. update came with PATCH; every key that could create got it then.
+constexpr Permissions kDefaultUserPermissions = kPermCreate | kPermRead | kPermUpdate | kPermDelete;
 constexpr Permissions kAllPermissions = kDefaultUserPermissions | kPermAdmin;
 
 struct ApiKey {
   std::int64_t id = 0;
   std::int64_t user_id = 0;
   std::string name;
-  std::string prefix;    // first 8 characters of the key, for people to recognise it
+  std::string prefix;    // the key's first characters (at most 6, at most a quarter of it)
   std::string key_hash;  // lowercase hex SHA-256 of the whole key
   Permissions permissions = kDefaultUserPermissions;
   Micros created_at = 0;

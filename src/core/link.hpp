@@ -55,10 +55,34 @@ struct Link {
   }
 };
 
-// Keyset position for "newest first" listing: strictly older than (created_at, code).
+// The orders GET /v1/urls offers (?sort=).
+enum class LinkSort : std::uint8_t {
+  kNewest,      // -created_at (the default): created_at desc, code desc
+  kOldest,      // created_at: created_at asc, code asc
+  kMostClicks,  // -clicks: click_count desc, created_at desc, code desc
+};
+
+// Keyset position in a listing: strictly after the link (click_count, created_at, code) in the
+// listing's order (click_count is read only for kMostClicks).
 struct ListCursor {
   Micros created_at = 0;
   std::string code;
+  std::int64_t click_count = 0;
+};
+
+// Which of an owner's links (never deleted ones) to list, in which order.
+struct LinkQuery {
+  std::vector<std::string> tags;  // links carrying every one of them (case-insensitive)
+  std::string text;               // "" or a case-insensitive substring of code, url or title
+  LinkSort sort = LinkSort::kNewest;
+  std::optional<ListCursor> after;
+  int limit = 50;
+};
+
+// One of an owner's tags with the number of their links (not deleted) that carry it.
+struct TagCount {
+  std::string tag;  // the spelling of its first use
+  std::int64_t links = 0;
 };
 
 }  // namespace kurz::core

@@ -26,8 +26,8 @@ core::UserStatus ParseUserStatus(std::string_view text) {
 std::string PermissionsJson(core::Permissions p) {
   auto flag = [p](core::Permission bit) { return (p & bit) != 0 ? "true" : "false"; };
   return std::string("{\"create\":") + flag(core::kPermCreate) +
-         ",\"read\":" + flag(core::kPermRead) + ",\"delete\":" + flag(core::kPermDelete) +
-         ",\"admin\":" + flag(core::kPermAdmin) + "}";
+         ",\"read\":" + flag(core::kPermRead) + ",\"update\":" + flag(core::kPermUpdate) +
+         ",\"delete\":" + flag(core::kPermDelete) + ",\"admin\":" + flag(core::kPermAdmin) + "}";
 }
 
 }  // namespace kurz::adapters

@@ -19,7 +19,7 @@ std::string_view UserStatusText(core::UserStatus status);
 // 'deleted' (only set by hand) reads as suspended: the user's keys and links stop working.
 core::UserStatus ParseUserStatus(std::string_view text);
 
-// api_keys.permissions: {"create":true,"read":true,"delete":false,"admin":false}.
+// api_keys.permissions: {"create":true,"read":true,"update":true,"delete":false,"admin":false}.
 std::string PermissionsJson(core::Permissions permissions);
 
 }  // namespace kurz::adapters

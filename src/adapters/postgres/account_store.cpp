@@ -19,7 +19,8 @@ std::string KeyColumns() {
          " coalesce(k.permissions->'create' = 'true', false)::int"
          " + 2 * coalesce(k.permissions->'read' = 'true', false)::int"
          " + 4 * coalesce(k.permissions->'delete' = 'true', false)::int"
-         " + 8 * coalesce(k.permissions->'admin' = 'true', false)::int, " +
+         " + 8 * coalesce(k.permissions->'admin' = 'true', false)::int"
+         " + 16 * coalesce(k.permissions->'update' = 'true', false)::int, " +
          MicrosOf("k.created_at") + ", " + MicrosOf("k.expires_at") + ", " +
          MicrosOf("k.revoked_at") + ", " + MicrosOf("k.last_used_at");
 }

@@ -198,12 +198,19 @@ constexpr const char* kShorterKeyPrefixes = R"sql(
 UPDATE api_keys SET key_prefix = left(key_prefix, 4) WHERE length(key_prefix) > 6;
 )sql";
 
+// PATCH came with the permission `update`: every key that could create links may now change them.
+constexpr const char* kUpdatePermission = R"sql(
+UPDATE api_keys SET permissions = jsonb_set(permissions, '{update}', 'true')
+  WHERE permissions->'create' = 'true';
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts and links", kAccountsAndLinks},
     {2, "clicks and daily stats", kClicks},
     {3, "bot clicks, breakdowns, minute and hour counts", kBotsBreakdownsAndBuckets},
     {4, "event stream positions", kStreamPositions},
     {5, "shorter API key prefixes", kShorterKeyPrefixes},
+    {6, "the update permission", kUpdatePermission},
 };
 
 }  // namespace

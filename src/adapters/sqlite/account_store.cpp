@@ -19,7 +19,8 @@ constexpr std::string_view kKeyColumns =
     " (json_extract(k.permissions, '$.create') IS 1)"
     " + 2 * (json_extract(k.permissions, '$.read') IS 1)"
     " + 4 * (json_extract(k.permissions, '$.delete') IS 1)"
-    " + 8 * (json_extract(k.permissions, '$.admin') IS 1),"
+    " + 8 * (json_extract(k.permissions, '$.admin') IS 1)"
+    " + 16 * (json_extract(k.permissions, '$.update') IS 1),"
     " k.created_at, k.expires_at, k.revoked_at, k.last_used_at";
 constexpr int kKeyColumnCount = 10;
 

@@ -183,12 +183,19 @@ constexpr const char* kShorterKeyPrefixes = R"sql(
 UPDATE api_keys SET key_prefix = substr(key_prefix, 1, 4) WHERE length(key_prefix) > 6;
 )sql";
 
+// PATCH came with the permission `update`: every key that could create links may now change them.
+constexpr const char* kUpdatePermission = R"sql(
+UPDATE api_keys SET permissions = json_set(permissions, '$.update', json('true'))
+  WHERE json_extract(permissions, '$.create') IS 1;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts and links", kAccountsAndLinks},
     {2, "clicks and daily stats", kClicks},
     {3, "bot clicks, breakdowns, minute and hour counts", kBotsBreakdownsAndBuckets},
     {4, "event stream positions", kStreamPositions},
     {5, "shorter API key prefixes", kShorterKeyPrefixes},
+    {6, "the update permission", kUpdatePermission},
 };
 
 }  // namespace

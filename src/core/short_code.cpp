@@ -6,10 +6,12 @@
 namespace kurz::core {
 namespace {
 
-// Paths the service itself answers at the top level, so a short code must never shadow them.
-constexpr std::array<std::string_view, 10> kReservedWords = {
-    "v1", "api",    "healthz", "readyz",      "metrics",
-    "ui", "static", "admin",   "favicon.ico", "robots.txt",
+// Paths the service itself answers at the top level (or will: v4, rest and api are other
+// shorteners' APIs), so a short code must never shadow them; bulk and export are the literal
+// routes under /v1/urls/, where such a code could not be read, changed or deleted.
+constexpr std::array<std::string_view, 14> kReservedWords = {
+    "v1", "v4",     "api",   "rest",        "healthz",    "readyz", "metrics",
+    "ui", "static", "admin", "favicon.ico", "robots.txt", "bulk",   "export",
 };
 
 constexpr bool IsCodeChar(char c) {

@@ -29,6 +29,35 @@ Json LinkJson(const core::Link& link, std::string_view base_url) {
   Json metadata = Json::parse(link.metadata_json, nullptr, false);
   j["metadata"] = metadata.is_discarded() ? Json::object() : metadata;
   j["click_count"] = link.click_count;
+  j["title"] = link.title;
+  j["tags"] = link.tags;
+  j["forward_query"] = link.forward_query;
+  j["password_protected"] = link.password_hash.has_value();
+  j["max_clicks"] = link.max_clicks ? Json(*link.max_clicks) : Json(nullptr);
+  j["clicks_left"] = link.max_clicks
+                         ? Json(std::max<std::int64_t>(0, *link.max_clicks - link.clicks_used))
+                         : Json(nullptr);
+  j["expired_url"] = link.expired_url ? Json(*link.expired_url) : Json(nullptr);
+  j["rules"] = Json::array();
+  for (const core::TargetRule& rule : link.rules) {
+    Json when = Json::object();
+    const core::RuleConditions& c = rule.when;
+    if (!c.country.empty()) when["country"] = c.country;
+    if (!c.device.empty()) when["device"] = c.device;
+    if (!c.os.empty()) when["os"] = c.os;
+    if (!c.language.empty()) when["language"] = c.language;
+    if (c.after) when["after"] = core::FormatRfc3339(*c.after);
+    if (c.before) when["before"] = core::FormatRfc3339(*c.before);
+    j["rules"].push_back(Json{{"if", std::move(when)}, {"url", rule.url}});
+  }
+  j["variants"] = Json::array();
+  for (const core::Variant& v : link.variants) {
+    j["variants"].push_back(Json{{"url", v.url}, {"weight", v.weight}});
+  }
+  j["og"] = link.og ? Json{{"title", link.og->title},
+                           {"description", link.og->description},
+                           {"image", link.og->image}}
+                    : Json(nullptr);
   return j;
 }
 

@@ -14,6 +14,7 @@ using core::kPermAdmin;
 using core::kPermCreate;
 using core::kPermDelete;
 using core::kPermRead;
+using core::kPermUpdate;
 namespace h = handlers;
 constexpr Runs kLoop = Runs::kOnLoop;
 constexpr Runs kWorker = Runs::kOnWorker;
@@ -28,14 +29,20 @@ constexpr std::array kRoutes = {
     ApiRoute{Method::kGet, "/v1/urls", "/v1/urls", Permit::Needs(kPermRead), kWorker, h::ListLinks},
     ApiRoute{Method::kPost, "/v1/urls", "/v1/urls", Permit::Needs(kPermCreate), kWorker,
              h::CreateLink},
+    ApiRoute{Method::kPost, "/v1/urls/bulk", "/v1/urls/bulk", Permit::Needs(kPermCreate), kWorker,
+             h::BulkCreateLinks},
     ApiRoute{Method::kGet, "/v1/urls/{code}", "/v1/urls/{code}", Permit::Needs(kPermRead), kWorker,
              h::GetLink},
+    ApiRoute{Method::kPatch, "/v1/urls/{code}", "/v1/urls/{code}", Permit::Needs(kPermUpdate),
+             kWorker, h::PatchLink},
     ApiRoute{Method::kDelete, "/v1/urls/{code}", "/v1/urls/{code}", Permit::Needs(kPermDelete),
              kWorker, h::DeleteLink},
     ApiRoute{Method::kGet, "/v1/urls/{code}/stats", "/v1/urls/{code}/stats",
              Permit::Needs(kPermRead), kWorker, h::LinkStats},
     ApiRoute{Method::kGet, "/v1/urls/{code}/stats/timeseries", "/v1/urls/{code}/stats/timeseries",
              Permit::Needs(kPermRead), kWorker, h::LinkTimeseries},
+
+    ApiRoute{Method::kGet, "/v1/tags", "/v1/tags", Permit::Needs(kPermRead), kWorker, h::ListTags},
 
     // Keys manage keys within their own permissions (AccountService filters by subset).
     ApiRoute{Method::kGet, "/v1/api-keys", "/v1/api-keys", Permit::AnyPermission(), kWorker,

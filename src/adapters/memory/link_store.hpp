@@ -30,9 +30,12 @@ class MemoryLinkStore final : public ports::LinkStore {
   Result<core::Link> Find(std::string_view code) override;
   Result<std::optional<core::Link>> FindDuplicate(std::int64_t owner_id, std::string_view url,
                                                   core::RedirectType type) override;
-  Result<std::vector<core::Link>> ListByOwner(std::int64_t owner_id,
-                                              const std::optional<core::ListCursor>& after,
-                                              int limit) override;
+  Result<std::vector<core::Link>> SearchByOwner(std::int64_t owner_id,
+                                                const core::LinkQuery& query) override;
+  Result<std::vector<core::TagCount>> ListTags(std::int64_t owner_id) override;
+  Result<void> Update(const core::Link& link) override;
+  Result<bool> UseClick(std::string_view code) override;
+  Result<std::vector<Result<void>>> InsertMany(std::span<const core::Link> links) override;
   Result<void> SoftDelete(std::string_view code, std::int64_t owner_id, core::Micros at) override;
   Result<std::uint64_t> LeaseCodeBlock(std::uint64_t count) override;
 
@@ -45,6 +48,8 @@ class MemoryLinkStore final : public ports::LinkStore {
   using OwnerIndex = std::set<OwnerKey, std::greater<>>;
 
   core::Link WithOwnerStatus(core::Link link) const;
+  Result<void> CheckRow(const core::Link& link) const;  // what the SQL schema refuses
+  Result<void> InsertLocked(const core::Link& link);    // mu_ held
 
   const MemoryAccountStore* accounts_ = nullptr;
   std::mutex mu_;

@@ -10,7 +10,11 @@ namespace kurz::http::handlers {
 Response CreateLink(ApiContext& ctx, const Call& call);
 Response ListLinks(ApiContext& ctx, const Call& call);
 Response GetLink(ApiContext& ctx, const Call& call);
+Response PatchLink(ApiContext& ctx, const Call& call);
 Response DeleteLink(ApiContext& ctx, const Call& call);
+Response ListTags(ApiContext& ctx, const Call& call);
+// bulk.cpp
+Response BulkCreateLinks(ApiContext& ctx, const Call& call);
 // stats.cpp
 Response LinkStats(ApiContext& ctx, const Call& call);
 Response LinkTimeseries(ApiContext& ctx, const Call& call);

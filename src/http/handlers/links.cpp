@@ -5,86 +5,27 @@
 #include "http/cursor.hpp"
 #include "http/handlers/handlers.hpp"
 #include "http/json_mappers.hpp"
+#include "http/link_body.hpp"
 #include "http/query.hpp"
 
-// /v1/urls and /v1/urls/{code}: create, list, read and delete links.
+// /v1/urls, /v1/urls/{code} and /v1/tags: create, list and search, read, change and delete
+// links; the owner's tags.
 
 namespace kurz::http::handlers {
 
 namespace {
-constexpr std::size_t kMaxMetadataBytes = 4096;
 constexpr int kDefaultListLimit = 50;
 constexpr int kMaxListLimit = 1000;
-// 100 years of 366 days (API.md; maximum of expires_in in docs/openapi.json).
-constexpr std::int64_t kMaxExpiresInSeconds = 100LL * 366 * 24 * 3600;
+constexpr std::size_t kMaxSearchText = 200;
 }  // namespace
 
 Response CreateLink(ApiContext& ctx, const Call& call) {
   Reply& reply = call.reply;
   auto body = ParseObject(call.request.body);
   if (!body) return reply.Error(body.error());
-  if (auto bad = RejectUnknownFields(
-          *body, {"url", "custom_code", "expires_at", "expires_in", "redirect_type", "metadata"})) {
-    return reply.Error(*bad);
-  }
-  service::CreateLinkInput input;
-  const auto field = [&](const char* name) -> const Json* {
-    auto it = body->find(name);
-    return it == body->end() || it->is_null() ? nullptr : &*it;
-  };
-  const Json* url = field("url");
-  if (!url) return reply.Error(400, "invalid_url", "url is required");
-  if (!url->is_string()) return reply.Error(400, "invalid_url", "url must be a string");
-  input.url = url->get<std::string>();
-  if (const Json* code = field("custom_code")) {
-    if (!code->is_string()) {
-      return reply.Error(400, "invalid_code", "custom_code must be a string");
-    }
-    input.custom_code = code->get<std::string>();
-  }
-  const Json* expires_at = field("expires_at");
-  const Json* expires_in = field("expires_in");
-  if (expires_at && expires_in) {
-    return reply.Error(400, "invalid_argument", "give expires_at or expires_in, not both");
-  }
-  if (expires_at) {
-    if (!expires_at->is_string()) {
-      return reply.Error(400, "invalid_argument", "expires_at must be an RFC 3339 date-time");
-    }
-    auto t = core::ParseRfc3339(expires_at->get_ref<const std::string&>());
-    if (!t) {
-      return reply.Error(400, "invalid_argument",
-                         "expires_at must be an RFC 3339 date-time such as 2027-01-01T00:00:00Z");
-    }
-    input.expires_at = *t;
-  }
-  if (expires_in) {
-    if (!expires_in->is_number_integer() || expires_in->get<std::int64_t>() <= 0 ||
-        expires_in->get<std::int64_t>() > kMaxExpiresInSeconds) {
-      return reply.Error(400, "invalid_argument",
-                         "expires_in must be a whole number of seconds from 1 to " +
-                             std::to_string(kMaxExpiresInSeconds) + " (100 years)");
-    }
-    input.expires_at =
-        ctx.deps.clock.Now() + expires_in->get<std::int64_t>() * core::kMicrosPerSecond;
-  }
-  if (const Json* type = field("redirect_type")) {
-    const int t = type->is_number_integer() ? type->get<int>() : 0;
-    if (t != 301 && t != 302 && t != 307) {
-      return reply.Error(400, "invalid_argument", "redirect_type must be 301, 302 or 307");
-    }
-    input.redirect_type = static_cast<core::RedirectType>(t);
-  }
-  if (const Json* metadata = field("metadata")) {
-    if (!metadata->is_object()) {
-      return reply.Error(400, "invalid_argument", "metadata must be a JSON object");
-    }
-    input.metadata_json = metadata->dump(-1, ' ', false, Json::error_handler_t::replace);
-    if (input.metadata_json.size() > kMaxMetadataBytes) {
-      return reply.Error(400, "invalid_argument", "metadata must be at most 4096 bytes of JSON");
-    }
-  }
-  auto created = ctx.deps.links.Create(*call.who, std::move(input));
+  auto input = ParseCreateBody(*body, ctx.deps.clock.Now());
+  if (!input) return reply.Error(input.error());
+  auto created = ctx.deps.links.Create(*call.who, std::move(*input));
   if (!created) return reply.Error(FromError(created.error()));
   Response out =
       reply.Json(created->created ? 201 : 200, LinkJson(created->link, ctx.options.base_url));
@@ -94,23 +35,53 @@ Response CreateLink(ApiContext& ctx, const Call& call) {
 
 Response ListLinks(ApiContext& ctx, const Call& call) {
   Reply& reply = call.reply;
-  int limit = kDefaultListLimit;
-  if (auto raw = QueryParam(call.request.query, "limit")) {
+  const std::string_view query = call.request.query;
+  core::LinkQuery search;
+  search.limit = kDefaultListLimit;
+  if (auto raw = QueryParam(query, "limit")) {
     auto parsed = ParseIntIn(*raw, 1, kMaxListLimit);
     if (!parsed) {
       return reply.Error(400, "invalid_argument", "limit must be a whole number from 1 to 1000");
     }
-    limit = *parsed;
+    search.limit = *parsed;
   }
-  std::optional<core::ListCursor> after;
-  if (auto raw = QueryParam(call.request.query, "cursor"); raw && !raw->empty()) {
-    after = DecodeCursor(*raw);
-    if (!after) {
+  if (auto raw = QueryParam(query, "sort")) {
+    if (*raw == "-created_at") {
+      search.sort = core::LinkSort::kNewest;
+    } else if (*raw == "created_at") {
+      search.sort = core::LinkSort::kOldest;
+    } else if (*raw == "-clicks") {
+      search.sort = core::LinkSort::kMostClicks;
+    } else {
       return reply.Error(400, "invalid_argument",
-                         "cursor is not one this API returned (use next_cursor as given)");
+                         "sort must be -created_at (the default), created_at or -clicks");
     }
   }
-  auto page = ctx.deps.links.List(*call.who, after, limit);
+  search.tags = QueryParams(query, "tag");
+  if (search.tags.size() > core::kMaxTags) {
+    return reply.Error(400, "invalid_argument", "tag: at most 20 of them");
+  }
+  for (const std::string& tag : search.tags) {
+    if (tag.empty() || tag.size() > 4 * core::kMaxTagLength) {
+      return reply.Error(400, "invalid_argument", "tag must be 1 to 64 characters");
+    }
+  }
+  if (auto text = QueryParam(query, "q")) {
+    if (text->size() > kMaxSearchText) {
+      return reply.Error(400, "invalid_argument", "q must be at most 200 bytes");
+    }
+    search.text = std::move(*text);
+  }
+  if (auto raw = QueryParam(query, "cursor"); raw && !raw->empty()) {
+    search.after = DecodeCursor(*raw, search.sort);
+    if (!search.after) {
+      return reply.Error(400, "invalid_argument",
+                         "cursor is not one this API returned for this sort (use next_cursor "
+                         "as given, with the same sort)");
+    }
+  }
+  const core::LinkSort sort = search.sort;
+  auto page = ctx.deps.links.Search(*call.who, std::move(search));
   if (!page) return reply.Error(FromError(page.error()));
   Json body;
   body["items"] = Json::array();
@@ -118,8 +89,30 @@ Response ListLinks(ApiContext& ctx, const Call& call) {
     body["items"].push_back(LinkJson(link, ctx.options.base_url));
   }
   const std::optional<core::ListCursor>& next = page->next;
-  body["next_cursor"] = next ? Json(EncodeCursor(*next)) : Json(nullptr);
+  body["next_cursor"] = next ? Json(EncodeCursor(*next, sort)) : Json(nullptr);
   return reply.Json(200, body);
+}
+
+Response PatchLink(ApiContext& ctx, const Call& call) {
+  Reply& reply = call.reply;
+  auto body = ParseObject(call.request.body);
+  if (!body) return reply.Error(body.error());
+  auto patch = ParsePatchBody(*body);
+  if (!patch) return reply.Error(patch.error());
+  auto link = ctx.deps.links.Update(*call.who, call.params[0], std::move(*patch));
+  if (!link) return reply.Error(FromError(link.error()));
+  return reply.Json(200, LinkJson(*link, ctx.options.base_url));
+}
+
+Response ListTags(ApiContext& ctx, const Call& call) {
+  auto tags = ctx.deps.links.Tags(*call.who);
+  if (!tags) return call.reply.Error(FromError(tags.error()));
+  Json body;
+  body["items"] = Json::array();
+  for (const core::TagCount& t : *tags) {
+    body["items"].push_back(Json{{"tag", t.tag}, {"links", t.links}});
+  }
+  return call.reply.Json(200, body);
 }
 
 Response GetLink(ApiContext& ctx, const Call& call) {

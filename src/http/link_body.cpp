@@ -103,8 +103,8 @@ Parsed<std::vector<core::TargetRule>> Rules(const Json& v) {
     rule.url = std::move(*u);
     const Json* when = Field(r, "if");
     if (when == nullptr || !when->is_object()) return Bad(at + ".if must be an object");
-    if (auto bad =
-            RejectUnknownFields(*when, {"country", "device", "os", "language", "after", "before"})) {
+    if (auto bad = RejectUnknownFields(
+            *when, {"country", "device", "os", "language", "after", "before"})) {
       return Bad(at + ".if: " + bad->message);
     }
     const auto list = [&](const char* name,
@@ -116,9 +116,9 @@ Parsed<std::vector<core::TargetRule>> Rules(const Json& v) {
       out = std::move(*values);
       return std::nullopt;
     };
-    for (auto [name, out] : {std::pair{"country", &rule.when.country},
-                             std::pair{"device", &rule.when.device}, std::pair{"os", &rule.when.os},
-                             std::pair{"language", &rule.when.language}}) {
+    for (auto [name, out] :
+         {std::pair{"country", &rule.when.country}, std::pair{"device", &rule.when.device},
+          std::pair{"os", &rule.when.os}, std::pair{"language", &rule.when.language}}) {
       if (auto bad = list(name, *out)) return std::unexpected(*bad);
     }
     Upper(rule.when.country);
@@ -170,8 +170,7 @@ Parsed<core::OpenGraph> OpenGraphOf(const Json& v) {
     return Bad("og: " + bad->message);
   }
   core::OpenGraph og;
-  for (auto [name, out] : {std::pair{"title", &og.title},
-                           std::pair{"description", &og.description},
+  for (auto [name, out] : {std::pair{"title", &og.title}, std::pair{"description", &og.description},
                            std::pair{"image", &og.image}}) {
     const Json* f = Field(v, name);
     if (f == nullptr || f->is_null()) continue;
@@ -184,8 +183,7 @@ Parsed<core::OpenGraph> OpenGraphOf(const Json& v) {
 
 // Reads one option field into out; nullopt when it parsed (or was absent).
 template <class T, class F>
-std::optional<ApiError> Read(const Json& body, const char* name, F parse,
-                             std::optional<T>& out) {
+std::optional<ApiError> Read(const Json& body, const char* name, F parse, std::optional<T>& out) {
   const Json* f = Field(body, name);
   if (f == nullptr || f->is_null()) return std::nullopt;
   auto parsed = parse(*f);
@@ -212,8 +210,8 @@ std::expected<service::CreateLinkInput, ApiError> ParseCreateBody(const Json& bo
   }
   if (auto bad = RejectUnknownFields(
           body, {"url", "custom_code", "expires_at", "expires_in", "redirect_type", "metadata",
-                 "title", "tags", "forward_query", "password", "max_clicks", "expired_url",
-                 "rules", "variants", "og"})) {
+                 "title", "tags", "forward_query", "password", "max_clicks", "expired_url", "rules",
+                 "variants", "og"})) {
     return std::unexpected(*bad);
   }
   service::CreateLinkInput input;
@@ -267,9 +265,11 @@ std::expected<service::CreateLinkInput, ApiError> ParseCreateBody(const Json& bo
   std::optional<std::vector<core::Variant>> variants;
   for (std::optional<ApiError> bad :
        {Read(body, "title", StringNamed("title"), title),
-        Read(body, "tags", [](const Json& v) { return Strings(v, "tags"); }, tags),
-        Read(body, "forward_query", [](const Json& v) { return Bool(v, "forward_query"); },
-             forward_query),
+        Read(
+            body, "tags", [](const Json& v) { return Strings(v, "tags"); }, tags),
+        Read(
+            body, "forward_query", [](const Json& v) { return Bool(v, "forward_query"); },
+            forward_query),
         Read(body, "password", StringNamed("password"), o.password),
         Read(body, "max_clicks", MaxClicks, o.max_clicks),
         Read(body, "expired_url", StringNamed("expired_url"), o.expired_url),
@@ -295,9 +295,8 @@ std::expected<service::LinkPatch, ApiError> ParsePatchBody(const Json& body) {
     }
   }
   if (auto bad = RejectUnknownFields(
-          body, {"url", "expires_at", "redirect_type", "metadata", "title", "tags",
-                 "forward_query", "password", "max_clicks", "expired_url", "rules", "variants",
-                 "og"})) {
+          body, {"url", "expires_at", "redirect_type", "metadata", "title", "tags", "forward_query",
+                 "password", "max_clicks", "expired_url", "rules", "variants", "og"})) {
     return std::unexpected(*bad);
   }
   if (body.empty()) return Bad("give at least one field to change");
@@ -316,15 +315,17 @@ std::expected<service::LinkPatch, ApiError> ParsePatchBody(const Json& body) {
   for (std::optional<ApiError> bad :
        {Read(body, "redirect_type", RedirectTypeOf, patch.redirect_type),
         Read(body, "metadata", Metadata, patch.metadata_json),
-        Read(body, "tags", [](const Json& v) { return Strings(v, "tags"); }, patch.tags),
-        Read(body, "forward_query", [](const Json& v) { return Bool(v, "forward_query"); },
-             patch.forward_query)}) {
+        Read(
+            body, "tags", [](const Json& v) { return Strings(v, "tags"); }, patch.tags),
+        Read(
+            body, "forward_query", [](const Json& v) { return Bool(v, "forward_query"); },
+            patch.forward_query)}) {
     if (bad) return std::unexpected(*bad);
   }
   // Nullable fields: null removes.
-  const auto nullable = [&]<class T, class F>(const char* name, F parse,
-                                             std::optional<std::optional<T>>& out)
-      -> std::optional<ApiError> {
+  const auto nullable = [&]<class T, class F>(
+                            const char* name, F parse,
+                            std::optional<std::optional<T>>& out) -> std::optional<ApiError> {
     const Json* f = Field(body, name);
     if (f == nullptr) return std::nullopt;
     if (f->is_null()) {

@@ -14,8 +14,8 @@ using core::Result;
 // What the redirect path keeps of a code in the shared (L2) cache: enough to answer without the
 // database, as core::AnswerRedirect reads it. Negative answers are cached too, with a short TTL
 // chosen by the caller. An entry holds the link's own state (kGone only when deleted); whether
-// its owner is suspended is decided when it is read. The options block is not stored yet (no
-// option exists); adapters that store one must change their record's version.
+// its owner is suspended is decided when it is read. The options block is stored with it: a Get
+// returns what was Put, options included.
 using CachedRedirect = core::ResolvedLink;
 
 // How long a link stays in the shared cache after it was last written (cache-aside refills it).

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "adapters/redis/guard.hpp"
+#include "adapters/redis/options_codec.hpp"
 
 namespace kurz::adapters::redis {
 namespace {
@@ -11,10 +12,13 @@ namespace {
 using core::LinkState;
 
 // Record: "1 <state> <status> <expires_at> <owner_id> <location>" where state is r (active: a
-// redirect), n (not found) or g (gone). The leading 1 is the format's version; the location comes
-// last so it may hold any byte. Version 1 has no options block: a record that carries one needs
-// version 2 (and instances that read only 1 then treat it as a miss).
+// redirect), n (not found) or g (gone). The leading digit is the format's version; the location
+// comes last so it may hold any byte. A link with options is written as version 2:
+// "2 <state> <status> <expires_at> <owner_id> <options bytes> <options JSON><location>"
+// (options_codec.hpp). Plain links keep writing version 1, so instances that read only version 1
+// go on reading them during a rolling upgrade, and treat version 2 records as misses.
 constexpr char kVersion = '1';
+constexpr char kVersionWithOptions = '2';
 
 char StateChar(LinkState state) {
   switch (state) {
@@ -67,9 +71,11 @@ std::string RedisSharedCache::KeyOf(std::string_view code) const {
 }
 
 std::string RedisSharedCache::Encode(const ports::CachedRedirect& value) {
+  std::string options;
+  if (value.options != nullptr) options = EncodeOptions(*value.options);
   std::string record;
-  record.reserve(48 + value.location.size());
-  record += kVersion;
+  record.reserve(48 + value.location.size() + options.size());
+  record += value.options != nullptr ? kVersionWithOptions : kVersion;
   record += ' ';
   record += StateChar(value.state);
   record += ' ';
@@ -79,14 +85,21 @@ std::string RedisSharedCache::Encode(const ports::CachedRedirect& value) {
   record += ' ';
   record += std::to_string(value.owner_id);
   record += ' ';
+  if (value.options != nullptr) {
+    record += std::to_string(options.size());
+    record += ' ';
+    record += options;
+  }
   record += value.location;
   return record;
 }
 
 std::optional<ports::CachedRedirect> RedisSharedCache::Decode(std::string_view record) {
-  if (record.size() < 4 || record[0] != kVersion || record[1] != ' ' || record[3] != ' ') {
+  if (record.size() < 4 || (record[0] != kVersion && record[0] != kVersionWithOptions) ||
+      record[1] != ' ' || record[3] != ' ') {
     return std::nullopt;
   }
+  const bool with_options = record[0] == kVersionWithOptions;
   ports::CachedRedirect value;
   switch (record[2]) {
     case 'r':
@@ -108,6 +121,13 @@ std::optional<ports::CachedRedirect> RedisSharedCache::Decode(std::string_view r
     return std::nullopt;
   }
   value.status = static_cast<core::RedirectType>(status);
+  if (with_options) {
+    std::size_t size = 0;
+    if (!TakeNumber(record, size) || size > record.size()) return std::nullopt;
+    value.options = DecodeOptions(record.substr(0, size));
+    if (value.options == nullptr) return std::nullopt;
+    record.remove_prefix(size);
+  }
   value.location = std::string(record);
   return value;
 }

@@ -36,8 +36,8 @@ Response BulkCreateLinks(ApiContext& ctx, const Call& call) {
   for (std::size_t i = 0; i < items->size(); ++i) {
     auto input = ParseCreateBody((*items)[i], now);
     if (!input) {
-      results[i] = Json{{"index", i}, {"status", input.error().status},
-                        {"error", ErrorJson(input.error())}};
+      results[i] =
+          Json{{"index", i}, {"status", input.error().status}, {"error", ErrorJson(input.error())}};
       continue;
     }
     inputs.push_back(std::move(*input));

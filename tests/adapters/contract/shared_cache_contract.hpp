@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -63,6 +64,39 @@ TYPED_TEST_P(SharedCacheContract, PutThenGetRoundTripsEveryField) {
   ASSERT_TRUE(got) << Describe(got);
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ(**got, value);
+}
+
+TYPED_TEST_P(SharedCacheContract, OptionsRoundTripWithTheEntry) {
+  ports::CachedRedirect value = this->Redirect("https://example.com/plain");
+  auto options = std::make_shared<core::LinkOptions>();
+  options->forward_query = true;
+  options->password_hash = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA";
+  options->budget = true;
+  options->expired_location = "https://example.com/over";
+  core::RuleConditions when;
+  when.country = {"DE", "AT"};
+  when.device = {"mobile"};
+  when.os = {"iOS"};
+  when.language = {"de"};
+  when.after = kT0;
+  when.before = kT0 + 1'000'000;
+  options->rules = {{when, "https://example.de/app?x=1 2"}};
+  options->variants = {{"https://a.example/", 70}, {"https://b.example/\"quoted\"", 30}};
+  options->og = core::OpenGraph{"Spring <launch>", "line one\nline two", "https://x/card.png"};
+  value.options = options;
+  ASSERT_TRUE(this->cache().Put("opt1abc", value, ports::kSharedCacheTtl));
+  auto got = this->cache().Get("opt1abc");
+  ASSERT_TRUE(got) << Describe(got);
+  ASSERT_TRUE(got->has_value());
+  ASSERT_NE((*got)->options, nullptr);
+  EXPECT_EQ(*(*got)->options, *options);
+  EXPECT_EQ(**got, value);
+  // And a plain entry stays plain.
+  ASSERT_TRUE(this->cache().Put("opt1abc", this->Redirect("https://example.com/p"),
+                                ports::kSharedCacheTtl));
+  got = this->cache().Get("opt1abc");
+  ASSERT_TRUE(got && got->has_value());
+  EXPECT_EQ((*got)->options, nullptr);
 }
 
 TYPED_TEST_P(SharedCacheContract, EveryStateRoundTrips) {
@@ -210,8 +244,9 @@ TYPED_TEST_P(SharedCacheContract, ConcurrentWritersNeverMixEntries) {
 
 REGISTER_TYPED_TEST_SUITE_P(SharedCacheContract, PutIfAbsentNeverOverwritesATombstone,
                             UnknownCodeIsAMiss, PutThenGetRoundTripsEveryField,
-                            EveryStateRoundTrips, AnExpiredLinkIsStoredAsItIsNotAnswered,
-                            PutReplacesTheEntry, RemoveForgetsTheEntryAndMayBeRepeated,
+                            OptionsRoundTripWithTheEntry, EveryStateRoundTrips,
+                            AnExpiredLinkIsStoredAsItIsNotAnswered, PutReplacesTheEntry,
+                            RemoveForgetsTheEntryAndMayBeRepeated,
                             CodesAreCaseSensitiveAndIndependent, EntriesExpireAfterTheirTtl,
                             NonPositiveTtlIsInvalidArgument, AnotherInstanceSeesTheSameEntries,
                             ConcurrentWritersNeverMixEntries);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "adapters/redis/shared_cache.hpp"
 
 namespace kurz::adapters::redis {
@@ -78,9 +80,31 @@ TEST(SharedCacheRecord, RoundTripsAndRejectsForeignValues) {
   EXPECT_EQ(RedisSharedCache::Decode(record), value);
   for (const char* foreign :
        {"", "1", "1 r", "2 r 301 0 0 x", "1 x 301 0 0 x", "1 r 301 0 0", "1 r 70000 0 0 x",
-        "1 r 301 zero 0 x", "{\"json\":1}", "1 r 200 0 0 x", "1 r 308 0 0 x"}) {
+        "1 r 301 zero 0 x", "{\"json\":1}", "1 r 200 0 0 x", "1 r 309 0 0 x",
+        // version 2: an options block that is missing, too long, not JSON or not an object
+        "2 r 301 0 0 x", "2 r 301 0 0 99 {}", "2 r 301 0 0 2 [1x", "2 r 301 0 0 2 []x",
+        "2 r 301 0 0 12 {\"rules\":7}x"}) {
     EXPECT_FALSE(RedisSharedCache::Decode(foreign).has_value()) << foreign;
   }
+}
+
+TEST(SharedCacheRecord, LinksWithOptionsAreVersionTwoAndPlainOnesStayVersionOne) {
+  ports::CachedRedirect value;
+  value.state = core::LinkState::kActive;
+  value.status = core::RedirectType::k308;
+  value.location = "https://x.example/ a b";
+  auto options = std::make_shared<core::LinkOptions>();
+  options->budget = true;
+  options->expired_location = "https://x.example/over";
+  value.options = options;
+  const std::string record = RedisSharedCache::Encode(value);
+  EXPECT_TRUE(record.starts_with("2 r 308 0 0 ")) << record;
+  EXPECT_TRUE(record.ends_with("}https://x.example/ a b")) << record;
+  auto decoded = RedisSharedCache::Decode(record);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(*decoded, value);
+  value.options = nullptr;
+  EXPECT_TRUE(RedisSharedCache::Encode(value).starts_with("1 r 308 "));
 }
 
 TEST(SharedCacheRecord, ReadsTheRecordsEarlierVersionsWrote) {

@@ -87,15 +87,33 @@ struct ResolvedLink {
 };
 
 // The facts of the request that the answer depends on. Views into the request; extend it with
-// what later options need (the visitor's country, a password cookie, ...).
+// what later options need (the visitor's country, ...).
 struct RedirectRequest {
   bool head = false;  // HEAD answers as GET (the server drops the body); it is a click too
   // The Accept header: 404/410 bodies are JSON when it names application/json, else HTML. Read
   // only for those, so a redirect does not pay for the search.
   std::string_view accept;
+  // Read only for links with options (link previews).
+  std::string_view user_agent;
+  // POST /{code} with the link's password, checked: the form is not asked for again.
+  bool password_verified = false;
 
   bool WantsJson() const { return accept.find("application/json") != std::string_view::npos; }
 };
+
+// What the caller still has to do for an answer (links with options only; plain links are
+// always kSend).
+enum class RedirectStep : std::uint8_t {
+  kSend,          // send it as it is (appending the request's query when forward_query)
+  kPasswordForm,  // the password form page: 200 HTML, or 401 password_required for JSON clients
+  kPreview,       // the OpenGraph page for a link-preview fetcher: 200 HTML
+  kUseBudget,     // use one click of the budget (on a worker) first: spent means "exhausted"
+};
+
+// Whether the User-Agent is a link-preview fetcher (Slackbot, facebookexternalhit, Twitterbot,
+// LinkedInBot, WhatsApp, Discordbot, TelegramBot, ...). Case-insensitive substring match, no
+// allocation.
+bool IsPreviewFetcher(std::string_view user_agent) noexcept;
 
 // How shared caches in front of kurz (CDNs, proxies) may keep an answer.
 enum class EdgeCache : std::uint8_t {
@@ -143,6 +161,10 @@ struct RedirectAnswer {
   std::string_view body;          // 404/410 only
   EdgeCache edge = EdgeCache::kNoStore;
   bool record_click = false;  // one click event per answered redirect (HEAD included)
+  RedirectStep step = RedirectStep::kSend;
+  bool forward_query = false;  // kSend/kUseBudget: append the request's query to location
+  // kUseBudget: what an exhausted budget answers instead (see AnswerExhausted); kPreview: the tags.
+  const LinkOptions* options = nullptr;
 
   std::string_view CacheControl() const { return CacheControlOf(edge); }
 };
@@ -161,22 +183,46 @@ inline constexpr std::string_view kNotFoundJson =
 inline constexpr std::string_view kGoneJson =
     R"({"error":{"code":"gone","message":"this link was deleted or has expired"}})";
 
+// The answer of a link that can no longer send people on (expired, or its click budget spent):
+// a 302 to its expired_url when it has one, else 410.
+inline RedirectAnswer AnswerOver(const LinkOptions* options,
+                                 const RedirectRequest& request) noexcept {
+  RedirectAnswer answer;
+  if (options != nullptr && !options->expired_location.empty()) {
+    answer.status = 302;
+    answer.location = options->expired_location;
+    answer.edge = EdgeCache::kNoStore;
+    return answer;
+  }
+  const bool json = request.WantsJson();
+  answer.status = 410;
+  answer.content_type = json ? "application/json" : "text/html; charset=utf-8";
+  answer.body = json ? kGoneJson : kGoneHtml;
+  answer.edge = EdgeCache::kNoStore;
+  return answer;
+}
+
+// The answer of an active, unexpired link with options (out of line: plain links never call it).
+RedirectAnswer AnswerWithOptions(const ResolvedLinkView& link,
+                                 const RedirectRequest& request) noexcept;
+
 // The answer of `link` to `request` at instant `now`. Pure and allocation-free; inline because the
 // hit path calls it under the cache shard's lock.
 inline RedirectAnswer AnswerRedirect(const ResolvedLinkView& link, Micros now,
                                      const RedirectRequest& request) noexcept {
   RedirectAnswer answer;
   LinkState state = link.state;
-  if (state == LinkState::kActive && link.expires_at != 0 && link.expires_at <= now) {
-    state = LinkState::kGone;
-  }
-  if (state == LinkState::kActive) [[likely]] {
+  const bool expired =
+      state == LinkState::kActive && link.expires_at != 0 && link.expires_at <= now;
+  if (state == LinkState::kActive && !expired) [[likely]] {
+    if (link.options != nullptr) return AnswerWithOptions(link, request);
     answer.status = static_cast<int>(link.status);
     answer.location = link.location;
     answer.edge = EdgeCacheOf(link.status);
     answer.record_click = true;
     return answer;
   }
+  if (expired) return AnswerOver(link.options, request);
   const bool gone = state == LinkState::kGone;
   const bool json = request.WantsJson();
   answer.status = gone ? 410 : 404;

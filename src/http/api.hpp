@@ -16,6 +16,7 @@
 #include "ports/clock.hpp"
 #include "ports/rate_limit_store.hpp"
 #include "ports/realtime_counters.hpp"
+#include "ports/user_agent_parser.hpp"
 #include "service/account_service.hpp"
 #include "service/click_queue.hpp"
 #include "service/link_service.hpp"
@@ -59,6 +60,9 @@ struct ApiDeps {
   // Real-time counters kept by `kurz worker` (cluster mode with Kafka): shown as "realtime" in
   // the stats; null: not shown. When they cannot be read the stats are answered without them.
   ports::RealtimeCounters* realtime = nullptr;
+  // Tells bots from people for click budgets (the classification the analytics use); null:
+  // every GET is a person's.
+  ports::UserAgentParser* user_agents = nullptr;
 };
 
 // The HTTP face of kurz: routing, request ids, authentication, rate limits, the redirect path

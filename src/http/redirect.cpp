@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "core/click_event.hpp"
@@ -10,6 +11,7 @@
 #include "core/redirect.hpp"
 #include "core/short_code.hpp"
 #include "http/error_body.hpp"
+#include "http/link_pages.hpp"
 
 namespace kurz::http {
 
@@ -59,7 +61,80 @@ void RecordClick(ApiContext& ctx, const Request& req, const core::IpAddress& cli
   });
 }
 
+// The request's query string appended to a destination (forward_query): "?a=1" + "b=2" gives
+// "?a=1&b=2", before any fragment.
+std::string WithQuery(std::string_view location, std::string_view query) {
+  std::string out;
+  const auto hash = location.find('#');
+  const std::string_view before = location.substr(0, hash);
+  out.reserve(location.size() + query.size() + 1);
+  out += before;
+  if (!query.empty()) {
+    if (before.find('?') == std::string_view::npos) {
+      out += '?';
+    } else if (!before.ends_with('?') && !before.ends_with('&')) {
+      out += '&';
+    }
+    out += query;
+  }
+  if (hash != std::string_view::npos) out += location.substr(hash);
+  return out;
+}
+
+// Whether the visitor is a person for the click budget: HEAD and bots never use one up (the
+// same classification the analytics apply, so that the budget and bot_clicks agree).
+bool UsesBudget(ApiContext& ctx, const Request& r) {
+  if (r.method == Method::kHead) return false;
+  return ctx.deps.user_agents == nullptr || !ctx.deps.user_agents->Parse(r.user_agent).is_bot;
+}
+
 }  // namespace
+
+Response AnswerLinkWithOptions(ApiContext& ctx, const Request& r, Reply& reply,
+                               std::string_view code, const core::ResolvedLink& value,
+                               core::Micros now, bool password_verified) {
+  core::RedirectRequest facts{r.method == Method::kHead, r.accept, r.user_agent, password_verified};
+  core::RedirectAnswer answer = core::AnswerRedirect(value.View(), now, facts);
+  switch (answer.step) {
+    case core::RedirectStep::kPasswordForm: {
+      if (facts.WantsJson()) {
+        return reply.Error(401, "password_required",
+                           "this link has a password: POST it as the form field password");
+      }
+      return reply.Text(200, answer.content_type, PasswordPage(code, false));
+    }
+    case core::RedirectStep::kPreview: {
+      Response out = reply.Text(
+          200, answer.content_type,
+          PreviewPage(*answer.options->og, ctx.options.base_url + "/" + std::string(code)));
+      RecordClick(ctx, r, ClientIp(ctx, r), code, now);
+      return out;
+    }
+    case core::RedirectStep::kUseBudget: {
+      auto left =
+          UsesBudget(ctx, r) ? ctx.deps.links.UseClick(code) : ctx.deps.links.HasClicksLeft(code);
+      if (!left) {
+        if (left.error().code == core::ErrorCode::kNotFound) {
+          return reply.Redirect(core::AnswerRedirect({}, now, facts));
+        }
+        // Nobody can tell whether a click is left: refuse rather than overrun the budget.
+        return reply.Error(FromError(left.error()));
+      }
+      if (!*left) return reply.Redirect(core::AnswerOver(answer.options, facts));
+      break;
+    }
+    case core::RedirectStep::kSend:
+      break;
+  }
+  std::string location;
+  if (answer.forward_query && !r.query.empty()) {
+    location = WithQuery(answer.location, r.query);
+    answer.location = location;
+  }
+  Response out = reply.Redirect(answer);
+  if (answer.record_click) RecordClick(ctx, r, ClientIp(ctx, r), code, now);
+  return out;
+}
 
 void Redirect(ApiContext& ctx, const Request& req, Responder& res) {
   const std::string_view request_id = ctx.ids.For(req);
@@ -75,7 +150,7 @@ void Redirect(ApiContext& ctx, const Request& req, Responder& res) {
   }
   // Reserved words need no check here: no link can have one as its code.
   const std::string_view code = req.path.substr(1);
-  const core::RedirectRequest facts{req.method == Method::kHead, req.accept};
+  const core::RedirectRequest facts{req.method == Method::kHead, req.accept, req.user_agent};
   if (!core::LooksLikeCode(code)) {
     // No link can have this code: the answer of one that is not found.
     const core::RedirectAnswer answer = core::AnswerRedirect({}, 0, facts);
@@ -113,33 +188,55 @@ void Redirect(ApiContext& ctx, const Request& req, Responder& res) {
   const core::Micros now = ctx.deps.clock.Now();
   int status = 0;
   bool click = false;
+  std::shared_ptr<core::ResolvedLink> more;  // a hit that needs more than sending
   const bool hit = ctx.deps.cache.Lookup(code, now, [&](const core::ResolvedLinkView& link) {
-    // Sent under the shard's lock: the answer's Location is a view into the cache entry.
     const core::RedirectAnswer answer = core::AnswerRedirect(link, now, facts);
+    if (answer.step != core::RedirectStep::kSend || (answer.forward_query && !req.query.empty()))
+        [[unlikely]] {
+      // A password, a preview, a budget or a query to forward: finished on a worker, from a
+      // copy (the views die with the lock).
+      more = std::make_shared<core::ResolvedLink>(core::ResolvedLink{
+          link.state, link.status, std::string(link.location), link.expires_at, link.owner_id,
+          link.options != nullptr ? std::make_shared<core::LinkOptions>(*link.options) : nullptr});
+      return;
+    }
+    // Sent under the shard's lock: the answer's Location is a view into the cache entry.
     SendAnswer(res, request_id, answer);
     status = answer.status;
     click = answer.record_click;
   });
-  if (hit) {
+  if (hit && more == nullptr) {
     ctx.metrics.RecordImmediate(ctx.redirect_route, status);
     if (click) RecordClick(ctx, req, client, code, now);
+    return;
+  }
+  if (hit) {
+    ctx.answers.Defer(ctx.deps.workers, ctx.redirect_route, req, res, request_id,
+                      [&ctx, more](const Request& r, Reply& reply) {
+                        return AnswerLinkWithOptions(ctx, r, reply, r.path.substr(1), *more,
+                                                     ctx.deps.clock.Now(), false);
+                      });
     return;
   }
 
   // A miss: the store answers on the worker pool, and fills the cache for the next request.
   WorkerPool& pool = ctx.deps.lookups != nullptr ? *ctx.deps.lookups : ctx.deps.workers;
-  ctx.answers.Defer(
-      pool, ctx.redirect_route, req, res, request_id, [&ctx](const Request& r, Reply& reply) {
-        const std::string_view c = r.path.substr(1);
-        auto value = ctx.deps.links.Resolve(c);
-        if (!value) return reply.Error(FromError(value.error()));
-        const core::Micros when = ctx.deps.clock.Now();
-        const core::RedirectAnswer answer = core::AnswerRedirect(
-            value->View(), when, core::RedirectRequest{r.method == Method::kHead, r.accept});
-        Response out = reply.Redirect(answer);
-        if (answer.record_click) RecordClick(ctx, r, ClientIp(ctx, r), c, when);
-        return out;
-      });
+  ctx.answers.Defer(pool, ctx.redirect_route, req, res, request_id,
+                    [&ctx](const Request& r, Reply& reply) {
+                      const std::string_view c = r.path.substr(1);
+                      auto value = ctx.deps.links.Resolve(c);
+                      if (!value) return reply.Error(FromError(value.error()));
+                      const core::Micros when = ctx.deps.clock.Now();
+                      if (value->options != nullptr) {
+                        return AnswerLinkWithOptions(ctx, r, reply, c, *value, when, false);
+                      }
+                      const core::RedirectAnswer answer = core::AnswerRedirect(
+                          value->View(), when,
+                          core::RedirectRequest{r.method == Method::kHead, r.accept, r.user_agent});
+                      Response out = reply.Redirect(answer);
+                      if (answer.record_click) RecordClick(ctx, r, ClientIp(ctx, r), c, when);
+                      return out;
+                    });
 }
 
 }  // namespace kurz::http

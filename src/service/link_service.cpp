@@ -520,6 +520,12 @@ core::Result<core::Link> LinkService::Update(const Principal& who, std::string_v
 
 core::Result<bool> LinkService::UseClick(std::string_view code) { return store_.UseClick(code); }
 
+core::Result<bool> LinkService::HasClicksLeft(std::string_view code) {
+  auto link = store_.Find(code);
+  if (!link) return std::unexpected(link.error());
+  return !link->deleted_at && link->max_clicks && link->clicks_used < *link->max_clicks;
+}
+
 void LinkService::Changed(std::string_view code, const ports::CachedRedirect& shared_value) {
   cache_.Invalidate(code);
   // The new value rather than a removal: a concurrent miss that read the old row fills only an

@@ -134,6 +134,8 @@ class LinkService {
   // instances (the store counts). Errors: the store's; unavailable means nobody can tell, and
   // the caller must not redirect (a budget is never overrun).
   core::Result<bool> UseClick(std::string_view code);
+  // Whether code's budget has a click left, using none (for HEAD and bots).
+  core::Result<bool> HasClicksLeft(std::string_view code);
   // Soft delete; from its return no redirect on this instance answers with the link.
   core::Result<void> Delete(const Principal& who, std::string_view code);
 

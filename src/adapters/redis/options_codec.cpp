@@ -40,7 +40,8 @@ std::string EncodeOptions(const core::LinkOptions& o) {
   if (!o.expired_location.empty()) j["expired"] = o.expired_location;
   if (!o.rules.empty()) {
     Json rules = Json::array();
-    for (const auto& r : o.rules) rules.push_back({{"if", ConditionsJson(r.when)}, {"to", r.location}});
+    for (const auto& r : o.rules)
+      rules.push_back({{"if", ConditionsJson(r.when)}, {"to", r.location}});
     j["rules"] = std::move(rules);
   }
   if (!o.variants.empty()) {

@@ -149,8 +149,8 @@ core::Result<std::uint16_t> ListenPort(const std::string& host, std::uint16_t po
   return picked;
 }
 
-// Parses user agents (only without a click-events stream: the workers do it then) and locates
-// clients.
+// Parses user agents (for the embedded pipeline, and for click budgets, which bots never use up)
+// and locates clients.
 struct ClickEnrichment {
   std::unique_ptr<adapters::uap::UapParser> user_agents;
   std::unique_ptr<ports::GeoLocator> geo;
@@ -313,7 +313,7 @@ int Serve(int argc, char** argv) {
   event_options.spool_max_bytes = static_cast<std::uint64_t>(config->spool_max_bytes);
   auto sink = OpenEventSink(config->events, event_options);
   if (!sink) return Fail("--events: " + sink.error().detail, kExitUsage);
-  auto enrichment = LoadClickEnrichment(*config, /*parse_agents=*/*sink == nullptr);
+  auto enrichment = LoadClickEnrichment(*config, /*parse_agents=*/true);
   if (!enrichment) return Fail(enrichment.error().detail, kExitUsage);
 
   // 4. The shared tier, and the caches and accounts that follow it.
@@ -382,6 +382,7 @@ int Serve(int argc, char** argv) {
   std::memcpy(&api_options.click_id_prefix, prefix.data(), prefix.size());
 
   http::ApiDeps deps{links, accounts, *backends->stats, cache, clicks, clock, workers, {}, nullptr};
+  deps.user_agents = enrichment->user_agents.get();
   deps.readiness.push_back(PingCheck("database", backends->ping));
   if (shared->ping) deps.readiness.push_back(PingCheck("cache", shared->ping));
   if (*sink != nullptr) {

@@ -10,11 +10,12 @@ namespace {
 // Link-preview fetchers (lowercase; matched case-insensitively as substrings). They fetch a link
 // to show a card of it in a chat or a feed, not to follow it.
 constexpr std::array<std::string_view, 18> kPreviewFetchers = {
-    "slackbot",        "slack-imgproxy",   "facebookexternalhit", "facebot",
-    "twitterbot",      "linkedinbot",      "whatsapp",            "discordbot",
-    "telegrambot",     "skypeuripreview",  "mastodon",            "cardyb",
-    "vkshare",         "snap url preview", "viber",               "redditbot",
-    "pinterestbot",    "embedly",
+    "slackbot",        "slack-imgproxy",   "facebookexternalhit",
+    "facebot",         "twitterbot",       "linkedinbot",
+    "whatsapp",        "discordbot",       "telegrambot",
+    "skypeuripreview", "mastodon",         "cardyb",
+    "vkshare",         "snap url preview", "viber",
+    "redditbot",       "pinterestbot",     "embedly",
 };
 
 bool ContainsNoCase(std::string_view haystack, std::string_view lower_needle) {

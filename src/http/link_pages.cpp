@@ -76,8 +76,9 @@ std::string PasswordPage(std::string_view code, bool wrong_try) {
       "button{padding:.6rem}.error{color:#a00000;font-weight:600}</style>\n"
       "</head>\n<body><main>\n<h1>This link is protected</h1>\n";
   if (wrong_try) {
-    page += "<p class=\"error\" role=\"alert\" id=\"error\">That password is not right. Try "
-            "again.</p>\n";
+    page +=
+        "<p class=\"error\" role=\"alert\" id=\"error\">That password is not right. Try "
+        "again.</p>\n";
   } else {
     page += "<p>Enter the password to continue.</p>\n";
   }

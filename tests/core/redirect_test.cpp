@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <limits>
 #include <memory>
 #include <string>
@@ -30,6 +31,17 @@ ResolvedLink InState(LinkState state) {
   return link;
 }
 
+// A request with these facts (the rest default).
+RedirectRequest Req(std::string_view accept = {}, std::string_view user_agent = {},
+                    bool head = false, bool password_verified = false) {
+  RedirectRequest r;
+  r.head = head;
+  r.accept = accept;
+  r.user_agent = user_agent;
+  r.password_verified = password_verified;
+  return r;
+}
+
 RedirectAnswer Answer(const ResolvedLink& link, Micros now = kNow, RedirectRequest request = {}) {
   return AnswerRedirect(link.View(), now, request);
 }
@@ -54,7 +66,8 @@ TEST(AnswerRedirectTest, EachRedirectStatusIsAnsweredWithItsOwnCacheControl) {
   };
   for (const Case& c : {Case{RedirectType::k301, 301, "public, max-age=3600"},
                         Case{RedirectType::k302, 302, "private, max-age=0"},
-                        Case{RedirectType::k307, 307, "private, max-age=0"}}) {
+                        Case{RedirectType::k307, 307, "private, max-age=0"},
+                        Case{RedirectType::k308, 308, "public, max-age=3600"}}) {
     const RedirectAnswer a = Answer(Active(c.type));
     EXPECT_EQ(a.status, c.status);
     EXPECT_EQ(a.CacheControl(), c.cache_control) << c.status;
@@ -113,8 +126,8 @@ TEST(AnswerRedirectTest, ExpiryDoesNotTurnGoneOrNotFoundIntoSomethingElse) {
 }
 
 TEST(AnswerRedirectTest, MissingPagesAreHtmlForBrowsersAndJsonWhenAskedFor) {
-  const RedirectRequest browser{.accept = kBrowserAccept};
-  const RedirectRequest client{.accept = "application/json"};
+  const RedirectRequest browser = Req(kBrowserAccept);
+  const RedirectRequest client = Req("application/json");
 
   const RedirectAnswer nf_html = Answer(InState(LinkState::kNotFound), kNow, browser);
   EXPECT_EQ(nf_html.content_type, "text/html; charset=utf-8");
@@ -137,13 +150,12 @@ TEST(AnswerRedirectTest, MissingPagesAreHtmlForBrowsersAndJsonWhenAskedFor) {
             "text/html; charset=utf-8")
       << "no Accept header: the page for people";
   // application/json among other types counts too.
-  const RedirectRequest mixed{.accept = "text/plain, application/json;q=0.9"};
+  const RedirectRequest mixed = Req("text/plain, application/json;q=0.9");
   EXPECT_EQ(Answer(InState(LinkState::kGone), kNow, mixed).content_type, "application/json");
 }
 
 TEST(AnswerRedirectTest, AcceptDoesNotChangeARedirect) {
-  const RedirectAnswer a =
-      Answer(Active(RedirectType::k307), kNow, RedirectRequest{.accept = "application/json"});
+  const RedirectAnswer a = Answer(Active(RedirectType::k307), kNow, Req("application/json"));
   EXPECT_EQ(a.status, 307);
   EXPECT_TRUE(a.content_type.empty());
   EXPECT_TRUE(a.body.empty());
@@ -153,8 +165,8 @@ TEST(AnswerRedirectTest, HeadAnswersAsGetAndIsAClickToo) {
   for (const ResolvedLink& link :
        {Active(RedirectType::k301), Active(RedirectType::k307), InState(LinkState::kGone),
         InState(LinkState::kNotFound), Active(RedirectType::k302, kNow)}) {
-    const RedirectAnswer get = Answer(link, kNow, {.head = false, .accept = kBrowserAccept});
-    const RedirectAnswer head = Answer(link, kNow, {.head = true, .accept = kBrowserAccept});
+    const RedirectAnswer get = Answer(link, kNow, Req(kBrowserAccept));
+    const RedirectAnswer head = Answer(link, kNow, Req(kBrowserAccept, {}, true));
     EXPECT_EQ(head.status, get.status);
     EXPECT_EQ(head.location, get.location);
     EXPECT_EQ(head.CacheControl(), get.CacheControl());
@@ -173,6 +185,116 @@ TEST(AnswerRedirectTest, ValueCopiesCompareByContent) {
   EXPECT_EQ(a, b) << "equal blocks at different addresses";
   b.owner_id = 8;
   EXPECT_NE(a, b);
+}
+
+// Links with options (API.md "Link options beyond the seed").
+
+ResolvedLink WithOptions(const std::function<void(LinkOptions&)>& set,
+                         RedirectType status = RedirectType::k301) {
+  ResolvedLink link = Active(status);
+  auto options = std::make_shared<LinkOptions>();
+  set(*options);
+  link.options = options;
+  return link;
+}
+
+constexpr std::string_view kSlack = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)";
+constexpr std::string_view kFirefox =
+    "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0";
+
+TEST(AnswerRedirectTest, APasswordAsksForTheFormAndRecordsNoClick) {
+  const ResolvedLink link = WithOptions([](LinkOptions& o) { o.password_hash = "$argon2id$x"; });
+  const RedirectAnswer form = Answer(link, kNow, Req(kBrowserAccept));
+  EXPECT_EQ(form.step, RedirectStep::kPasswordForm);
+  EXPECT_EQ(form.status, 200);
+  EXPECT_FALSE(form.record_click);
+  EXPECT_TRUE(form.location.empty());
+  EXPECT_EQ(form.CacheControl(), "private, no-store");
+  EXPECT_EQ(Answer(link, kNow, Req("application/json")).status, 401);
+  // Once the password was checked, the redirect itself, private.
+  const RedirectAnswer through = Answer(link, kNow, Req({}, {}, false, true));
+  EXPECT_EQ(through.step, RedirectStep::kSend);
+  EXPECT_EQ(through.status, 301);
+  EXPECT_EQ(through.location, link.location);
+  EXPECT_TRUE(through.record_click);
+  EXPECT_EQ(through.CacheControl(), "private, no-store");
+}
+
+TEST(AnswerRedirectTest, PreviewFetchersGetThePreviewPeopleTheRedirect) {
+  const ResolvedLink link = WithOptions([](LinkOptions& o) {
+    o.og = OpenGraph{"t", "d", "https://x/i.png"};
+  });
+  const RedirectAnswer preview = Answer(link, kNow, Req({}, kSlack));
+  EXPECT_EQ(preview.step, RedirectStep::kPreview);
+  EXPECT_EQ(preview.status, 200);
+  EXPECT_EQ(preview.CacheControl(), "private, no-store");
+  const RedirectAnswer person = Answer(link, kNow, Req({}, kFirefox));
+  EXPECT_EQ(person.step, RedirectStep::kSend);
+  EXPECT_EQ(person.status, 301);
+  EXPECT_EQ(person.CacheControl(), "public, max-age=3600") << "og alone is not personal";
+  // Without og, a fetcher is redirected like anyone.
+  EXPECT_EQ(
+      Answer(WithOptions([](LinkOptions& o) { o.forward_query = true; }), kNow, Req({}, kSlack))
+          .step,
+      RedirectStep::kSend);
+}
+
+TEST(AnswerRedirectTest, ABudgetIsUsedBeforeTheRedirectAndMakesItPersonal) {
+  const ResolvedLink link = WithOptions([](LinkOptions& o) { o.budget = true; });
+  const RedirectAnswer a = Answer(link);
+  EXPECT_EQ(a.step, RedirectStep::kUseBudget);
+  EXPECT_EQ(a.status, 301);
+  EXPECT_EQ(a.location, link.location);
+  EXPECT_EQ(a.CacheControl(), "private, no-store");
+}
+
+TEST(AnswerRedirectTest, ForwardQueryIsLeftToTheCallerWithTheStatusPolicy) {
+  const RedirectAnswer a =
+      Answer(WithOptions([](LinkOptions& o) { o.forward_query = true; }, RedirectType::k302));
+  EXPECT_EQ(a.step, RedirectStep::kSend);
+  EXPECT_TRUE(a.forward_query);
+  EXPECT_EQ(a.CacheControl(), "private, max-age=0");
+}
+
+TEST(AnswerRedirectTest, AnExpiredLinkWithExpiredUrlSendsPeopleThereElse410) {
+  ResolvedLink link =
+      WithOptions([](LinkOptions& o) { o.expired_location = "https://example.com/over"; });
+  link.expires_at = kNow;
+  const RedirectAnswer over = Answer(link);
+  EXPECT_EQ(over.status, 302);
+  EXPECT_EQ(over.location, "https://example.com/over");
+  EXPECT_FALSE(over.record_click);
+  EXPECT_EQ(over.CacheControl(), "no-store");
+  link.options = std::make_shared<LinkOptions>();
+  EXPECT_EQ(Answer(link).status, 410);
+  // Before expiry, the destination.
+  link.expires_at = kNow + 1;
+  EXPECT_EQ(Answer(link).status, 301);
+}
+
+TEST(AnswerRedirectTest, AnswerOverIsTheExhaustedBudgetsAnswer) {
+  LinkOptions with_url;
+  with_url.expired_location = "https://example.com/sorry";
+  EXPECT_EQ(AnswerOver(&with_url, {}).status, 302);
+  EXPECT_EQ(AnswerOver(&with_url, {}).location, "https://example.com/sorry");
+  LinkOptions without;
+  const RedirectAnswer gone = AnswerOver(&without, Req("application/json"));
+  EXPECT_EQ(gone.status, 410);
+  EXPECT_EQ(gone.body, kGoneJson);
+}
+
+TEST(IsPreviewFetcherTest, KnowsTheCommonFetchersCaseInsensitively) {
+  for (std::string_view ua :
+       {kSlack, std::string_view("facebookexternalhit/1.1"), std::string_view("Twitterbot/1.0"),
+        std::string_view("LinkedInBot/1.0 (compatible; Mozilla/5.0)"),
+        std::string_view("WhatsApp/2.23.20.0"),
+        std::string_view("Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)"),
+        std::string_view("TelegramBot (like TwitterBot)")}) {
+    EXPECT_TRUE(IsPreviewFetcher(ua)) << ua;
+  }
+  for (std::string_view ua : {kFirefox, std::string_view(""), std::string_view("curl/8.0")}) {
+    EXPECT_FALSE(IsPreviewFetcher(ua)) << ua;
+  }
 }
 
 }  // namespace

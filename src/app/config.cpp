@@ -123,7 +123,8 @@ const std::vector<std::string>& ServeFlagNames() {
                                                  "cache-namespace",
                                                  "database-replicas",
                                                  "spool-dir",
-                                                 "spool-max-bytes"};
+                                                 "spool-max-bytes",
+                                                 "well-known-dir"};
   return names;
 }
 
@@ -294,6 +295,12 @@ core::Result<ServeConfig> LoadServeConfig(const Flags& flags) {
       return core::Fail(core::ErrorCode::kInvalidArgument, "--uap-regexes: empty path");
     }
     c.uap_regexes = *v;
+  }
+  if (auto v = flags.Get("well-known-dir")) {
+    if (v->empty()) {
+      return core::Fail(core::ErrorCode::kInvalidArgument, "--well-known-dir: empty path");
+    }
+    c.well_known_dir = *v;
   }
   if (auto v = flags.Get("ip-salt-secret")) {
     if (v->size() < kMinSecretLength) {

@@ -45,6 +45,8 @@ struct ServeConfig {
   std::string uap_regexes = "/usr/share/uap-core/regexes.yaml";
   std::optional<std::string> ip_salt_secret;  // empty: a random one kept in the database
   std::vector<core::Cidr> trusted_proxies;    // whose X-Forwarded-For is believed
+  // apple-app-site-association and assetlinks.json for /.well-known/; empty: none.
+  std::string well_known_dir;
 };
 
 // Settings of `kurz worker`: the analytics consumer of the click-events stream.

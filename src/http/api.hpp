@@ -33,6 +33,10 @@ struct ApiOptions {
   // Peers whose X-Forwarded-For is believed (core::ClientIp): the client IP of clicks and of the
   // per-IP redirect limit. Empty: the peer is always the client.
   std::vector<core::Cidr> trusted_proxies;
+  // --well-known-dir: the JSON documents served at /.well-known/ for iOS universal links and
+  // Android App Links; empty: 404.
+  std::string apple_app_site_association;
+  std::string assetlinks_json;
 };
 
 // One named readiness check: "ok", "down: <why>" (the instance is not ready), or

@@ -25,6 +25,11 @@ constexpr std::array kRoutes = {
     ApiRoute{Method::kGet, "/readyz", "readyz", Permit::Public(), kWorker, h::Ready},
     ApiRoute{Method::kGet, "/metrics", "metrics", Permit::Public(), kLoop, h::MetricsText},
     ApiRoute{Method::kGet, "/v1/openapi.json", "openapi", Permit::Public(), kLoop, h::OpenApi},
+    ApiRoute{Method::kGet, "/.well-known/apple-app-site-association",
+             "/.well-known/apple-app-site-association", Permit::Public(), kLoop,
+             h::AppleAppSiteAssociation},
+    ApiRoute{Method::kGet, "/.well-known/assetlinks.json", "/.well-known/assetlinks.json",
+             Permit::Public(), kLoop, h::AssetLinks},
 
     ApiRoute{Method::kGet, "/v1/urls", "/v1/urls", Permit::Needs(kPermRead), kWorker, h::ListLinks},
     ApiRoute{Method::kPost, "/v1/urls", "/v1/urls", Permit::Needs(kPermCreate), kWorker,

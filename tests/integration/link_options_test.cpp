@@ -2,6 +2,7 @@
 // finding and bulk"), through HTTP against a real kurz (embedded, and again in cluster mode).
 
 #include <atomic>
+#include <fstream>
 #include <set>
 #include <string>
 #include <thread>
@@ -38,10 +39,12 @@ TEST_F(LinkOptionsTest, EveryOptionRoundTripsAndSecretsNeverShow) {
       {"password", "correct horse"},
       {"max_clicks", 1000},
       {"expired_url", "https://example.com/over"},
-      {"rules", {{{"if", {{"country", {"DE", "AT"}}, {"device", {"mobile"}}}},
-                  {"url", "https://example.de/app"}}}},
-      {"variants", {{{"url", "https://a.example/"}, {"weight", 70}},
-                    {{"url", "https://b.example/"}, {"weight", 30}}}},
+      {"rules",
+       {{{"if", {{"country", {"DE", "AT"}}, {"device", {"mobile"}}}},
+         {"url", "https://example.de/app"}}}},
+      {"variants",
+       {{{"url", "https://a.example/"}, {"weight", 70}},
+        {{"url", "https://b.example/"}, {"weight", 30}}}},
       {"og", {{"title", "Card"}, {"description", "A <b>card</b>"}, {"image", "https://x/c.png"}}}};
   Reply reply = Admin().Post("/v1/urls", body);
   ASSERT_EQ(reply.status, 201) << reply.Describe();
@@ -98,12 +101,14 @@ TEST_F(LinkOptionsTest, BadOptionValuesAre400NamingTheField) {
        "rules[0].if.country"},
       {{{"rules", {{{"if", {{"country", {"DE"}}}}, {"url", "javascript:alert(1)"}}}}},
        "rules[0].url"},
-      {{{"rules", {{{"if", {{"after", "2027-01-02T00:00:00Z"}, {"before", "2027-01-01T00:00:00Z"}}},
-                    {"url", "https://a.example/"}}}}},
+      {{{"rules",
+         {{{"if", {{"after", "2027-01-02T00:00:00Z"}, {"before", "2027-01-01T00:00:00Z"}}},
+           {"url", "https://a.example/"}}}}},
        "rules[0].if"},
       {{{"variants", {{{"url", "https://a.example/"}, {"weight", 50}}}}}, "variants"},
-      {{{"variants", {{{"url", "https://a.example/"}, {"weight", 0}},
-                      {{"url", "https://b.example/"}, {"weight", 5}}}}},
+      {{{"variants",
+         {{{"url", "https://a.example/"}, {"weight", 0}},
+          {{"url", "https://b.example/"}, {"weight", 5}}}}},
        "variants[0].weight"},
       {{{"og", {{"image", "not a url"}}}}, "og.image"},
       {{{"og", {{"colour", "red"}}}}, "og"},
@@ -134,9 +139,11 @@ TEST_F(LinkOptionsTest, PatchChangesTheLinkAndTheVeryNextRedirect) {
   const std::string code = Code(link);
   ASSERT_EQ(Visit("/" + code).Header("location"), link["url"]);  // now cached
   const std::string after = UniqueUrl("after");
-  Reply patched = Admin().Patch("/v1/urls/" + code,
-                                {{"url", after}, {"redirect_type", 302}, {"title", "New"},
-                                 {"tags", {"a", "B"}}, {"metadata", {{"k", 1}}}});
+  Reply patched = Admin().Patch("/v1/urls/" + code, {{"url", after},
+                                                     {"redirect_type", 302},
+                                                     {"title", "New"},
+                                                     {"tags", {"a", "B"}},
+                                                     {"metadata", {{"k", 1}}}});
   ASSERT_EQ(patched.status, 200) << patched.Describe();
   EXPECT_EQ(patched.Json()["url"], after);
   EXPECT_EQ(patched.Json()["code"], code);
@@ -260,7 +267,8 @@ TEST_F(LinkOptionsTest, EverySortPagesWithStableCursors) {
     ASSERT_EQ(seen.size(), made.size()) << sort;
     EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), made.size()) << sort;
     if (sort == "created_at") EXPECT_EQ(seen, made);
-    if (sort == "-created_at") EXPECT_EQ(seen, std::vector<std::string>(made.rbegin(), made.rend()));
+    if (sort == "-created_at")
+      EXPECT_EQ(seen, std::vector<std::string>(made.rbegin(), made.rend()));
     if (sort == "-clicks") {
       EXPECT_EQ(seen[0], made[2]);
       EXPECT_EQ(seen[1], made[5]);
@@ -306,7 +314,8 @@ TEST_F(LinkOptionsTest, BulkRequestErrors) {
   EXPECT_EQ(Admin().Post("/v1/urls/bulk", {{"items", "x"}}).status, 400);
   EXPECT_EQ(Admin().Post("/v1/urls/bulk", {{"things", json::array()}}).status, 400);
   json many = json::array();
-  for (int i = 0; i < 1001; ++i) many.push_back({{"url", "https://example.com/" + std::to_string(i)}});
+  for (int i = 0; i < 1001; ++i)
+    many.push_back({{"url", "https://example.com/" + std::to_string(i)}});
   EXPECT_EQ(Admin().Post("/v1/urls/bulk", {{"items", many}}).status, 400);
   EXPECT_EQ(Anonymous().Post("/v1/urls/bulk", {{"items", json::array()}}).status, 401);
   EXPECT_EQ(Admin().Get("/v1/urls/bulk").status, 405);
@@ -317,9 +326,9 @@ TEST_F(LinkOptionsTest, ClickBudgetAnswersExactlyMaxClicksRedirects) {
   const std::string code = Code(link);
   // HEAD and bots use none.
   EXPECT_EQ(Call(port(), "HEAD", "/" + code).status, 301);
-  EXPECT_EQ(Visit("/" + code, {{"User-Agent", "Googlebot/2.1 (+http://www.google.com/bot.html)"}})
-                .status,
-            301);
+  EXPECT_EQ(
+      Visit("/" + code, {{"User-Agent", "Googlebot/2.1 (+http://www.google.com/bot.html)"}}).status,
+      301);
   for (int i = 0; i < 3; ++i) {
     Reply reply = Visit("/" + code, {{"User-Agent", kChrome}});
     EXPECT_EQ(reply.status, 301) << i << reply.Describe();
@@ -370,8 +379,7 @@ TEST_F(LinkOptionsTest, AnExhaustedOrExpiredLinkSendsPeopleToExpiredUrl) {
 }
 
 TEST_F(LinkOptionsTest, ForwardQueryAppendsTheShortUrlsQuery) {
-  const json link =
-      CreateLink({{"url", "https://example.com/p?a=1#top"}, {"forward_query", true}});
+  const json link = CreateLink({{"url", "https://example.com/p?a=1#top"}, {"forward_query", true}});
   Reply reply = Visit("/" + Code(link) + "?utm_x=2&b=%20");
   EXPECT_EQ(reply.status, 301) << reply.Describe();
   EXPECT_EQ(reply.Header("location"), "https://example.com/p?a=1&utm_x=2&b=%20#top");
@@ -397,13 +405,14 @@ TEST_F(LinkOptionsTest, PasswordLinksAskForThePassword) {
 }
 
 TEST_F(LinkOptionsTest, PreviewFetchersGetTheOpenGraphPagePeopleTheRedirect) {
-  const json link = CreateLink(
-      {{"url", UniqueUrl()},
-       {"og", {{"title", "Spring <sale> & \"more\""}, {"description", "d"},
-               {"image", "https://example.com/card.png"}}}});
+  const json link = CreateLink({{"url", UniqueUrl()},
+                                {"og",
+                                 {{"title", "Spring <sale> & \"more\""},
+                                  {"description", "d"},
+                                  {"image", "https://example.com/card.png"}}}});
   const std::string code = Code(link);
-  Reply preview =
-      Visit("/" + code, {{"User-Agent", "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}});
+  Reply preview = Visit(
+      "/" + code, {{"User-Agent", "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"}});
   EXPECT_EQ(preview.status, 200) << preview.Describe();
   EXPECT_NE(preview.body.find("og:title\" content=\"Spring &lt;sale&gt; &amp; &quot;more&quot;\""),
             std::string::npos)
@@ -415,6 +424,30 @@ TEST_F(LinkOptionsTest, PreviewFetchersGetTheOpenGraphPagePeopleTheRedirect) {
   Reply person = Visit("/" + code, {{"User-Agent", kChrome}});
   EXPECT_EQ(person.status, 301) << person.Describe();
   EXPECT_EQ(person.Header("location"), link["url"]);
+}
+
+// --well-known-dir: app-link documents for phones.
+class WellKnownTest : public KurzTest {
+ protected:
+  WellKnownTest() {
+    std::ofstream(dir_.path() / "apple-app-site-association")
+        << R"({"applinks":{"details":[{"appIDs":["T.com.example"],"components":[{"/":"/*"}]}]}})";
+  }
+  std::vector<std::string> ExtraArgs() const override {
+    return {"--well-known-dir", dir_.path().string()};
+  }
+  TempDir dir_{"kurz-well-known"};
+};
+
+TEST_F(WellKnownTest, ServesTheDocumentsThatAreThereAnd404TheOthers) {
+  Reply apple = Visit("/.well-known/apple-app-site-association");
+  EXPECT_EQ(apple.status, 200) << apple.Describe();
+  EXPECT_EQ(apple.Header("content-type"), "application/json");
+  EXPECT_EQ(apple.Header("cache-control"), "public, max-age=3600");
+  EXPECT_EQ(apple.Json()["applinks"]["details"][0]["appIDs"][0], "T.com.example");
+  Reply android = Visit("/.well-known/assetlinks.json");
+  EXPECT_EQ(android.status, 404) << android.Describe();
+  EXPECT_EQ(android.ErrorCode(), "not_found");
 }
 
 }  // namespace

@@ -182,6 +182,12 @@ INSTANTIATE_TEST_SUITE_P(
         BadCommandLine{"TrustedProxiesPrefixTooLong",
                        {"serve", "--listen", "127.0.0.1:0", "--data", "{data}", "--trusted-proxies",
                         "10.0.0.0/33"}},
+        BadCommandLine{"WellKnownDirMissing",
+                       {"serve", "--listen", "127.0.0.1:0", "--data", "{data}", "--well-known-dir",
+                        "/nonexistent/dir"}},
+        BadCommandLine{"WellKnownDirIsAFile",
+                       {"serve", "--listen", "127.0.0.1:0", "--data", "{data}", "--well-known-dir",
+                        "/etc/hostname"}},
         BadCommandLine{
             "IpSaltSecretTooShort",
             {"serve", "--listen", "127.0.0.1:0", "--data", "{data}", "--ip-salt-secret", "short"}}),

@@ -13,10 +13,16 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+
+#include <nlohmann/json.hpp>
 
 #include "adapters/geoip/maxmind_locator.hpp"
 #include "adapters/geoip/no_geo_locator.hpp"
@@ -86,10 +92,39 @@ Flags (each also as KURZ_<FLAG>):
                               (default /usr/share/uap-core/regexes.yaml)
   --trusted-proxies CIDR,...  proxies / load balancers whose X-Forwarded-For is believed: the
                               client is the right-most address not in these ranges
+  --well-known-dir DIR        serves DIR/apple-app-site-association and DIR/assetlinks.json
+                              at /.well-known/ (iOS universal links, Android App Links)
   --ip-salt-secret SECRET     key of the daily visitor hashes (16+ characters; default: a
                               random one kept in the database). Instances sharing a database
                               share the stored one; set it to share it across databases.
 )";
+
+// The app-link documents of --well-known-dir: each file may be missing (then 404), but one that
+// is there must be a JSON document of at most 128 KiB (what Apple's CDN accepts).
+core::Result<std::pair<std::string, std::string>> LoadWellKnown(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    return core::Fail(core::ErrorCode::kInvalidArgument,
+                      "--well-known-dir " + dir + ": not a directory");
+  }
+  std::pair<std::string, std::string> out;
+  for (auto [name, text] : {std::pair{"apple-app-site-association", &out.first},
+                            std::pair{"assetlinks.json", &out.second}}) {
+    const std::filesystem::path path = std::filesystem::path(dir) / name;
+    if (!std::filesystem::exists(path, ec)) continue;
+    std::ifstream in(path, std::ios::binary);
+    std::string body((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) {
+      return core::Fail(core::ErrorCode::kInvalidArgument, "cannot read " + path.string());
+    }
+    if (body.size() > 128 * 1024 || !nlohmann::json::accept(body)) {
+      return core::Fail(core::ErrorCode::kInvalidArgument,
+                        path.string() + ": not a JSON document of at most 128 KiB");
+    }
+    *text = std::move(body);
+  }
+  return out;
+}
 
 // The scrambler key lives with the data: the same key forever, created at first start.
 core::Result<core::CodeScrambler> LoadScrambler(ports::SettingsStore& settings) {
@@ -380,6 +415,12 @@ int Serve(int argc, char** argv) {
   api_options.rate_limit_redirect = config->rate_limit_redirect;
   api_options.trusted_proxies = config->trusted_proxies;
   std::memcpy(&api_options.click_id_prefix, prefix.data(), prefix.size());
+  if (!config->well_known_dir.empty()) {
+    auto documents = LoadWellKnown(config->well_known_dir);
+    if (!documents) return Fail(documents.error().detail, kExitUsage);
+    api_options.apple_app_site_association = std::move(documents->first);
+    api_options.assetlinks_json = std::move(documents->second);
+  }
 
   http::ApiDeps deps{links, accounts, *backends->stats, cache, clicks, clock, workers, {}, nullptr};
   deps.user_agents = enrichment->user_agents.get();

@@ -32,5 +32,7 @@ Response Health(ApiContext& ctx, const Call& call);
 Response Ready(ApiContext& ctx, const Call& call);
 Response MetricsText(ApiContext& ctx, const Call& call);
 Response OpenApi(ApiContext& ctx, const Call& call);
+Response AppleAppSiteAssociation(ApiContext& ctx, const Call& call);
+Response AssetLinks(ApiContext& ctx, const Call& call);
 
 }  // namespace kurz::http::handlers

@@ -5,7 +5,8 @@
 #include "http/json_mappers.hpp"
 #include "http/openapi.hpp"
 
-// /healthz, /readyz, /metrics and /v1/openapi.json: for load balancers, Prometheus and clients.
+// /healthz, /readyz, /metrics and /v1/openapi.json: for load balancers, Prometheus and clients;
+// /.well-known/ app-link documents for phones.
 
 namespace kurz::http::handlers {
 
@@ -63,6 +64,28 @@ Response MetricsText(ApiContext& ctx, const Call& call) {
 
 Response OpenApi(ApiContext& /*ctx*/, const Call& call) {
   return call.reply.Text(200, "application/json", std::string(OpenApiJson()));
+}
+
+namespace {
+Response WellKnownDocument(const Call& call, const std::string& document) {
+  if (document.empty()) {
+    return call.reply.Error(404, "not_found",
+                            "this server has no such document (--well-known-dir)");
+  }
+  Response out = call.reply.Text(200, "application/json", document);
+  for (auto& [name, value] : out.headers) {
+    if (name == "Cache-Control") value = "public, max-age=3600";
+  }
+  return out;
+}
+}  // namespace
+
+Response AppleAppSiteAssociation(ApiContext& ctx, const Call& call) {
+  return WellKnownDocument(call, ctx.options.apple_app_site_association);
+}
+
+Response AssetLinks(ApiContext& ctx, const Call& call) {
+  return WellKnownDocument(call, ctx.options.assetlinks_json);
 }
 
 }  // namespace kurz::http::handlers

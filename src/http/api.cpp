@@ -98,6 +98,11 @@ void Api::Impl::Handle(const Request& req, Responder& res) {
               std::string(req.method_text) + " is not allowed here", match->allow);
     return;
   }
+  if (req.body.size() > MaxBodyOf(*match->row)) {
+    SendError(match->id, res, id, 413, "payload_too_large",
+              "request body larger than " + std::to_string(MaxBodyOf(*match->row)) + " bytes");
+    return;
+  }
   Answer(*match, req, res, id);
 }
 

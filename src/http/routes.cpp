@@ -71,4 +71,8 @@ constexpr std::array kRoutes = {
 
 std::span<const ApiRoute> ApiRoutes() { return kRoutes; }
 
+std::size_t MaxBodyOf(const ApiRoute& route) {
+  return route.handler == h::BulkCreateLinks ? kMaxRequestBody : kMaxBody;
+}
+
 }  // namespace kurz::http

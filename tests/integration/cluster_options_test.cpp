@@ -46,8 +46,8 @@ TEST(ClusterOptionsTest, PatchOnOneInstanceIsTheNextAnswerOfTheOther) {
 
 TEST(ClusterOptionsTest, AClickBudgetHoldsAcrossInstances) {
   KurzPair cluster;
-  Reply created = cluster.AdminA().Post(
-      "/v1/urls", {{"url", UniqueUrl("budget", 1)}, {"max_clicks", 30}});
+  Reply created =
+      cluster.AdminA().Post("/v1/urls", {{"url", UniqueUrl("budget", 1)}, {"max_clicks", 30}});
   Expect(created, 201, "create with max_clicks");
   const std::string path = "/" + created.Json()["code"].get<std::string>();
   std::atomic<int> redirects = 0;

@@ -321,6 +321,27 @@ TEST_F(LinkOptionsTest, BulkRequestErrors) {
   EXPECT_EQ(Admin().Get("/v1/urls/bulk").status, 405);
 }
 
+TEST_F(LinkOptionsTest, BulkTakesBodiesUpTo1MiBOtherRoutes64KiB) {
+  json items = json::array();
+  const std::string pad(900, 'p');
+  for (int i = 0; i < 600; ++i) {  // about 560 KiB
+    items.push_back({{"url", "https://example.com/" + std::to_string(i) + "/" + pad}});
+  }
+  Reply big = Admin().Post("/v1/urls/bulk", {{"items", items}});
+  ASSERT_EQ(big.status, 200) << big.Describe();
+  EXPECT_EQ(big.Json()["results"][599]["status"], 201);
+  for (int i = 600; i < 1000; ++i) {  // now over 1 MiB
+    items.push_back({{"url", "https://example.com/" + std::to_string(i) + "/" + pad + pad}});
+  }
+  Reply over = Admin().Post("/v1/urls/bulk", {{"items", items}});
+  EXPECT_EQ(over.status, 413) << over.Describe();
+  // Any other route still takes 64 KiB at most.
+  Reply create = Admin().Post(
+      "/v1/urls", {{"url", "https://example.com/"}, {"title", std::string(70'000, 't')}});
+  EXPECT_EQ(create.status, 413) << create.Describe();
+  EXPECT_EQ(create.ErrorCode(), "payload_too_large");
+}
+
 TEST_F(LinkOptionsTest, ClickBudgetAnswersExactlyMaxClicksRedirects) {
   const json link = CreateLink({{"url", UniqueUrl()}, {"max_clicks", 3}});
   const std::string code = Code(link);

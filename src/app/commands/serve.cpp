@@ -459,6 +459,8 @@ int Serve(int argc, char** argv) {
   server_options.host = config->listen_host;
   server_options.port = *port;
   server_options.threads = threads;
+  // The largest body a route takes (POST /v1/urls/bulk); each route checks its own bound.
+  server_options.max_body_bytes = http::kMaxRequestBody;
   http::Server server(server_options, api);
   if (auto bound = server.Listen(); !bound) {
     return Fail("cannot listen on " + listen_text + ": " + bound.error().detail);

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/account.hpp"
 #include "http/handlers/context.hpp"
 #include "http/metrics.hpp"
 #include "http/openapi.hpp"
@@ -117,6 +118,22 @@ TEST(HttpRoutesTest, OnlyOperationsEndpointsArePublic) {
     const bool operations = row.pattern == "/healthz" || row.pattern == "/readyz" ||
                             row.pattern == "/metrics" || row.pattern == "/v1/openapi.json";
     EXPECT_EQ(row.permit.kind == Permit::Kind::kPublic, operations) << row.pattern;
+  }
+}
+
+// The permission a row checks is the one its operation's summary names ("(permission update)"),
+// so that a client reading the document asks for the key it needs.
+TEST(HttpRoutesTest, EveryRoutesPermissionIsTheOneItsOperationNames) {
+  const auto doc = nlohmann::json::parse(OpenApiJson());
+  for (const ApiRoute& row : ApiRoutes()) {
+    if (row.permit.kind != Permit::Kind::kPermission) continue;
+    const std::string method = Lower(MethodName(row.method));
+    const auto& op = doc.at("paths").at(std::string(row.pattern)).at(method);
+    const std::string summary = op.at("summary").get<std::string>();
+    const std::string named =
+        "(permission " + std::string(core::PermissionName(row.permit.permission)) + ")";
+    EXPECT_NE(summary.find(named), std::string::npos)
+        << method << " " << row.pattern << ": '" << summary << "' does not say " << named;
   }
 }
 

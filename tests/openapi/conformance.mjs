@@ -22,6 +22,8 @@ if (!binary || !docFile) {
 
 const kAdminKey = "kz_openapi_conformance_admin_key_0123456789";
 const kRedirectLimit = 40;  // per second and burst, so that the 429 check below is quick
+// Per key and second: on (its headers are checked), but above the bursts of calls below.
+const kApiLimit = 100000;
 
 const rawDoc = JSON.parse(readFileSync(docFile, "utf8"));
 const doc = await SwaggerParser.dereference(structuredClone(rawDoc));
@@ -57,7 +59,8 @@ function findPath(path) {
 
 const dataDir = mkdtempSync(join(tmpdir(), "kurz-openapi-"));
 const server = spawn(binary, ["serve", "--listen", "127.0.0.1:0", "--data", dataDir,
-  "--bootstrap-key", kAdminKey, "--rate-limit-redirect", String(kRedirectLimit)],
+  "--bootstrap-key", kAdminKey, "--rate-limit-redirect", String(kRedirectLimit),
+  "--rate-limit-api", String(kApiLimit)],
 { stdio: ["ignore", "pipe", "pipe"] });
 let serverErr = "";
 server.stderr.on("data", (chunk) => { serverErr += chunk; });
@@ -109,7 +112,7 @@ function problem(what, res, detail) {
 // `beyond` names why a 400 is right for a request that the schemas accept: a rule the document
 // states in words because a schema cannot (a time in the past, a range too long, state).
 async function call(method, path,
-  { key = kAdminKey, body, json, type, accept, expect, beyond } = {}) {
+  { key = kAdminKey, body, json, type, accept, expect, beyond, beyondItems = {} } = {}) {
   const headers = {};
   if (key) headers.Authorization = `Bearer ${key}`;
   if (accept) headers.Accept = accept;
@@ -140,7 +143,7 @@ async function call(method, path,
     problem(what, res, `expected status ${expect}`);
   }
   check(method, path, what, res);
-  checkRequest(method, path, what, json ?? parseOrFail(body), res, beyond);
+  checkRequest(method, path, what, json ?? parseOrFail(body), res, beyond, beyondItems);
   return res;
 }
 
@@ -157,7 +160,7 @@ function parseOrFail(text) {
 // The other direction: what the document says of the request must be what the server did with
 // it. A request that the document's schemas refuse must not succeed, and one they accept must not
 // be refused as invalid (400), or the document lies to clients and to fuzzers alike.
-function checkRequest(method, rawPath, what, json, res, beyond) {
+function checkRequest(method, rawPath, what, json, res, beyond, beyondItems) {
   const [path, query = ""] = rawPath.split("?");
   const template = findPath(path);
   const item = template ? doc.paths[template] : undefined;
@@ -167,10 +170,14 @@ function checkRequest(method, rawPath, what, json, res, beyond) {
     return;  // refused before the request's content was looked at
   }
   const refusals = [];
-  const schema = op.requestBody?.content?.["application/json"]?.schema;
+  let schema = op.requestBody?.content?.["application/json"]?.schema;
   if (json === kNotJson) {
     refusals.push("body: not JSON");
   } else if (schema && json !== undefined) {
+    if (op.operationId === "bulkCreateLinks") {
+      if (res.status === 200) checkBulkItems(what, schema, json, res, beyondItems);
+      schema = bulkEnvelope(schema);
+    }
     const validate = validatorFor(schema);
     if (!validate(json)) refusals.push(`body: ${ajv.errorsText(validate.errors)}`);
   }
@@ -178,7 +185,9 @@ function checkRequest(method, rawPath, what, json, res, beyond) {
   for (const p of [...(item.parameters ?? []), ...(op.parameters ?? [])]) {
     if (p.in !== "query" || !params.has(p.name)) continue;
     const raw = params.get(p.name);
-    const value = p.schema.type === "integer" && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    // A repeatable parameter (style form, explode) is the array of its occurrences.
+    const value = p.schema.type === "array" ? params.getAll(p.name)
+      : p.schema.type === "integer" && /^-?\d+$/.test(raw) ? Number(raw) : raw;
     const validate = validatorFor(p.schema);
     if (!validate(value)) refusals.push(`${p.name}: ${ajv.errorsText(validate.errors)}`);
   }
@@ -191,6 +200,42 @@ function checkRequest(method, rawPath, what, json, res, beyond) {
   if (refusals.length === 0 && res.status === 400 && !beyond) {
     problem(what + sent, res, "the document accepts this request, kurz refused it as invalid");
   }
+}
+
+// POST /v1/urls/bulk answers 200 whatever its items are: each item's fate is its result. So the
+// request as a whole is checked without its items' schema (bulkEnvelope), and each item against
+// its result: one the document refuses must have failed, one it accepts must not have failed as
+// invalid (400) unless beyondItems[index] names the rule in words that refused it.
+const envelopes = new Map();
+function bulkEnvelope(schema) {
+  if (!envelopes.has(schema)) {
+    const items = { ...schema.properties.items, items: {} };
+    envelopes.set(schema, { ...schema, properties: { ...schema.properties, items } });
+  }
+  return envelopes.get(schema);
+}
+function checkBulkItems(what, schema, json, res, beyondItems) {
+  const items = Array.isArray(json?.items) ? json.items : [];
+  const results = res.json?.results ?? [];
+  if (results.length !== items.length) {
+    problem(what, res, `${items.length} items, ${results.length} results`);
+    return;
+  }
+  const validate = validatorFor(schema.properties.items.items);
+  items.forEach((item, i) => {
+    const r = results[i];
+    if (r?.index !== i) problem(what, res, `results[${i}].index is ${r?.index}`);
+    const ok = validate(item);
+    const sent = JSON.stringify(item).slice(0, 200);
+    if (!ok && r?.status < 300) {
+      problem(`${what} item ${i} ${sent}`, res,
+        `the document refuses this item (${ajv.errorsText(validate.errors)}), kurz created it`);
+    }
+    if (ok && r?.status === 400 && !beyondItems[i]) {
+      problem(`${what} item ${i} ${sent}`, res,
+        "the document accepts this item, kurz refused it as invalid");
+    }
+  });
 }
 
 function check(method, rawPath, what, res) {
@@ -375,7 +420,8 @@ try {
   await call("POST", "/v1/urls", { json: { url: url(), custom_code: "favicon.ico" }, expect: 400 });
   await call("POST", "/v1/urls", { json: { url: url(), custom_code: `Admin-${unique()}` },
     expect: 201 });
-  await call("POST", "/v1/urls", { json: { url: url(), redirect_type: 308 }, expect: 400 });
+  await call("POST", "/v1/urls", { json: { url: url(), redirect_type: 308 }, expect: 201 });
+  await call("POST", "/v1/urls", { json: { url: url(), redirect_type: 303 }, expect: 400 });
   await call("POST", "/v1/urls", { json: { url: url(), metadata: ["not", "an", "object"] },
     expect: 400 });
   await call("POST", "/v1/urls", { json: { url: url(), metadata: { big: "x".repeat(5000) } },
@@ -396,7 +442,7 @@ try {
   await call("GET", `/v1/urls/${code}`, { expect: 200 });
   await call("HEAD", `/v1/urls/${code}`, { expect: 200 });
   await call("GET", "/v1/urls/NoSuchCode9", { expect: 404 });
-  await call("PATCH", `/v1/urls/${code}`, { json: {}, expect: 405 });
+  await call("PUT", `/v1/urls/${code}`, { json: {}, expect: 405 });
 
   // Analytics: after a few redirects (GET and HEAD, each redirect type, 404 and 410 pages).
   await call("GET", `/${code}`, { key: null, expect: 301 });
@@ -442,13 +488,206 @@ try {
   await call("GET", `/${temp.json.code}`, { key: null, expect: 410 });
   await call("GET", `/${temp.json.code}`, { key: null, accept: "application/json", expect: 410 });
 
+  // Link options (API.md "Link options beyond the seed"): every field, echoed as the document
+  // says; each bound from both sides.
+  const sorted = (o) => JSON.stringify(o, Object.keys(o ?? {}).sort());
+  const tagA = `t-${unique()}`;
+  const tagB = `T-${unique()}`;
+  const title = `Title ${unique()}`;
+  const full = await call("POST", "/v1/urls", {
+    json: { url: url(), redirect_type: 308, title, tags: [tagA, tagB, tagA.toUpperCase()],
+      forward_query: true, max_clicks: 5, expired_url: "https://example.com/over",
+      rules: [{ if: { country: ["de", "AT"], device: ["Mobile"], os: ["iOS"], language: ["DE"],
+        after: "2027-01-01T00:00:00Z", before: null }, url: "https://example.de/app" }],
+      variants: [{ url: "https://a.example/", weight: 70 }, { url: "https://b.example/", weight: 30 }],
+      og: { title: "Card", description: "A <card>", image: "https://example.com/card.png" } },
+    expect: 201,
+  });
+  const f = full.json ?? {};
+  const echoed = f.title === title && JSON.stringify(f.tags) === JSON.stringify([tagA, tagB]) &&
+    f.forward_query === true && f.max_clicks === 5 && f.clicks_left === 5 &&
+    f.password_protected === false && f.redirect_type === 308 &&
+    sorted(f.rules?.[0]?.if) === sorted({ country: ["DE", "AT"], device: ["mobile"],
+      os: ["iOS"], language: ["de"], after: "2027-01-01T00:00:00Z" }) &&
+    f.variants?.length === 2 && f.og?.description === "A <card>";
+  if (!echoed) problem("POST /v1/urls (every option)", full, "the options are not echoed");
+  const plain = await call("POST", "/v1/urls", { json: { url: url(), og: {}, variants: [],
+    rules: [], tags: [], title: null, password: null }, expect: 201 });
+  if (plain.json?.title !== "" || plain.json?.og?.image !== "" || plain.json?.max_clicks !== null ||
+      plain.json?.clicks_left !== null || plain.json?.expired_url !== null) {
+    problem("POST /v1/urls (empty options)", plain, "title \"\", og of \"\", nulls");
+  }
+  // A password needs the server's argon2id hasher; without one the create is 503, as documented.
+  const locked = await call("POST", "/v1/urls", { json: { url: url(), password: "correct horse" } });
+  if (locked.status !== 503 && locked.json?.password_protected !== true) {
+    problem("POST /v1/urls (password)", locked, "expected 201 with password_protected or 503");
+  }
+  for (const bad of [
+    { title: "x".repeat(201) }, { title: "a\u0007b" }, { title: 5 },
+    { tags: Array.from({ length: 21 }, (_, i) => `tag${i}`) }, { tags: [""] },
+    { tags: ["x".repeat(65)] }, { tags: ["a\nb"] }, { tags: "one" }, { forward_query: "yes" },
+    { password: "short" }, { password: "x".repeat(129) }, { max_clicks: 0 }, { max_clicks: 1.5 },
+    { max_clicks: 9007199254740992 }, { expired_url: "ftp://example.com/" },
+    { rules: Array.from({ length: 21 }, () => ({ if: { country: ["DE"] }, url: url() })) },
+    { rules: [{ if: { country: ["DE"] } }] }, { rules: [{ if: {}, url: url() }] },
+    { rules: [{ if: { country: ["DEU"] }, url: url() }] },
+    { rules: [{ if: { device: ["watch"] }, url: url() }] },
+    { rules: [{ if: { language: ["deutsch"] }, url: url() }] },
+    { rules: [{ if: { os: ["x".repeat(33)] }, url: url() }] },
+    { rules: [{ if: { weekday: ["mon"] }, url: url() }] },
+    { rules: [{ if: { after: "soon" }, url: url() }] },
+    { rules: [{ if: { country: ["DE"] }, url: "ftp://example.com/" }] },
+    { variants: [{ url: url(), weight: 100 }] },
+    { variants: Array.from({ length: 11 }, () => ({ url: url(), weight: 1 })) },
+    { variants: [{ url: url(), weight: 0 }, { url: url(), weight: 1 }] },
+    { variants: [{ url: url(), weight: 101 }, { url: url(), weight: 1 }] },
+    { variants: [{ url: url() }, { url: url(), weight: 1 }] },
+    { og: { title: "x".repeat(201) } }, { og: { description: "x".repeat(1001) } },
+    { og: { image: "ftp://example.com/card.png" } }, { og: { site: "x" } }, { og: "card" },
+  ]) {
+    await call("POST", "/v1/urls", { json: { url: url(), ...bad }, expect: 400 });
+  }
+  await call("POST", "/v1/urls", { json: { url: url(), rules: [{ if: { country: [] }, url: url() }] },
+    expect: 400, beyond: "a rule needs a condition that is not []" });
+  await call("POST", "/v1/urls", { json: { url: url(), rules: [{ if: {
+    after: "2027-01-02T00:00:00Z", before: "2027-01-01T00:00:00Z" }, url: url() }] },
+  expect: 400, beyond: "after must be before before" });
+  await call("POST", "/v1/urls", { json: { url: url(), expired_url: `${base}/abc` },
+    expect: 400, beyond: "a URL of this service" });
+  await call("POST", "/v1/urls", { json: { url: url(), title: "é".repeat(200),
+    tags: ["é".repeat(64)], max_clicks: 9007199254740991,
+    rules: Array.from({ length: 20 }, () => ({ if: { os: ["x".repeat(32)] }, url: url() })),
+    variants: Array.from({ length: 10 }, () => ({ url: url(), weight: 100 })),
+    og: { title: "x".repeat(200), description: "x".repeat(1000), image: "" } }, expect: 201 });
+
+  // PATCH: each field, null where it removes, and what cannot change.
+  const pc = full.json.code;
+  const changed = await call("PATCH", `/v1/urls/${pc}`, { json: { redirect_type: 302,
+    url: "https://example.com/changed", title: "Changed", tags: [tagA], metadata: { v: 2 },
+    expires_at: "2099-01-01T00:00:00Z", forward_query: false }, expect: 200 });
+  if (changed.json?.code !== pc || changed.json?.title !== "Changed" ||
+      changed.json?.url !== "https://example.com/changed" || changed.json?.tags?.length !== 1) {
+    problem(`PATCH /v1/urls/${pc}`, changed, "the changes are not in the answer");
+  }
+  const cleared = await call("PATCH", `/v1/urls/${pc}`, { json: { expires_at: null, title: null,
+    password: null, max_clicks: null, expired_url: null, rules: null, variants: null, og: null },
+  expect: 200 });
+  const c = cleared.json ?? {};
+  if (c.expires_at !== null || c.title !== "" || c.max_clicks !== null || c.rules?.length !== 0 ||
+      c.variants?.length !== 0 || c.og !== null || c.expired_url !== null) {
+    problem(`PATCH /v1/urls/${pc} (nulls)`, cleared, "null did not remove the options");
+  }
+  // The next redirect answers with the new state.
+  const moved = await call("GET", `/${pc}`, { key: null, expect: 302 });
+  if (moved.status === 302 && moved.headers.get("location") !== "https://example.com/changed") {
+    problem(`GET /${pc} after PATCH`, moved, "Location is not the new url");
+  }
+  await call("PATCH", `/v1/urls/${pc}`, { json: { max_clicks: 3, og: { title: "t" } },
+    expect: 200 });
+  for (const bad of [{}, { code: "other" }, { custom_code: "other" }, { expires_in: 60 },
+    { click_count: 0 }, { short_url: "x" }, { is_custom: true }, { clicks_left: 1 },
+    { password_protected: false }, { created_at: "2026-01-01T00:00:00Z" }, { colour: "red" },
+    { url: null }, { redirect_type: null }, { metadata: null }, { tags: null },
+    { forward_query: null }, { url: "ftp://example.com/" }, { redirect_type: 303 },
+    { max_clicks: 0 }, { variants: [{ url: url(), weight: 1 }] }, { title: "x".repeat(201) }]) {
+    await call("PATCH", `/v1/urls/${pc}`, { json: bad, expect: 400 });
+  }
+  await call("PATCH", `/v1/urls/${pc}`, { json: { expires_at: "2001-01-01T00:00:00Z" },
+    expect: 400, beyond: "expires_at must be in the future" });
+  await call("PATCH", `/v1/urls/${pc}`, { json: ["title"], expect: 400 });
+  await call("PATCH", `/v1/urls/${pc}`, { body: "{", type: "application/json", expect: 400 });
+  await call("PATCH", `/v1/urls/${pc}`, { body: "{}", type: "text/plain", expect: 415 });
+  await call("PATCH", `/v1/urls/${pc}`, { key: null, json: { title: "x" }, expect: 401 });
+  await call("PATCH", `/v1/urls/${pc}`, { body: JSON.stringify({ title: "x".repeat(70 * 1024) }),
+    type: "application/json", expect: 413 });
+  await call("PATCH", "/v1/urls/NoSuchCode9", { json: { title: "x" }, expect: 404 });
+  await call("PATCH", `/v1/urls/${temp.json.code}`, { json: { title: "x" }, expect: 404 });
+  const reader = await call("POST", "/v1/api-keys", { json: { permissions: ["read"] },
+    expect: 201 });
+  await call("PATCH", `/v1/urls/${pc}`, { key: reader.json.key, json: { title: "x" },
+    expect: 403 });
+
+  // List: tags (all of them), text, each sort with its own cursor.
+  const tagged = await call("POST", "/v1/urls", { json: { url: url(), tags: [tagA, tagB],
+    title: `Findme ${title}` }, expect: 201 });
+  const both = await call("GET", `/v1/urls?tag=${tagA.toUpperCase()}&tag=${encodeURIComponent(tagB)}`,
+    { expect: 200 });
+  if (JSON.stringify(both.json?.items?.map((l) => l.code)) !==
+      JSON.stringify([tagged.json.code])) {
+    problem("GET /v1/urls?tag=&tag=", both, `expected only ${tagged.json.code}`);
+  }
+  const found = await call("GET", `/v1/urls?q=${encodeURIComponent(`findme ${title}`)}`,
+    { expect: 200 });
+  if (found.json?.items?.length !== 1) problem("GET /v1/urls?q=", found, "expected one link");
+  for (const sort of ["created_at", "-created_at", "-clicks"]) {
+    const page = await call("GET", `/v1/urls?sort=${sort}&limit=1`, { expect: 200 });
+    const next = page.json?.next_cursor;
+    if (typeof next !== "string") {
+      problem(`GET /v1/urls?sort=${sort}`, page, "expected a next page");
+      continue;
+    }
+    const second = await call("GET", `/v1/urls?sort=${sort}&limit=1&cursor=${next}`,
+      { expect: 200 });
+    if (second.json?.items?.[0]?.code === page.json.items[0].code) {
+      problem(`GET /v1/urls?sort=${sort} (page 2)`, second, "the second page repeats the first");
+    }
+    const other = sort === "created_at" ? "-clicks" : "created_at";
+    await call("GET", `/v1/urls?sort=${other}&cursor=${next}`, { expect: 400,
+      beyond: "a cursor of another sort" });
+  }
+  await call("GET", "/v1/urls?sort=newest", { expect: 400 });
+  await call("GET", "/v1/urls?tag=", { expect: 400 });
+  await call("GET", `/v1/urls?tag=${"x".repeat(257)}`, { expect: 400 });
+  await call("GET", `/v1/urls?tag=${"x".repeat(256)}`, { expect: 200 });
+  await call("GET", `/v1/urls?${Array.from({ length: 21 }, (_, i) => `tag=t${i}`).join("&")}`,
+    { expect: 400 });
+  await call("GET", `/v1/urls?q=${"x".repeat(201)}`, { expect: 400 });
+  await call("GET", `/v1/urls?q=${"x".repeat(200)}&sort=-clicks&tag=a`, { expect: 200 });
+
+  // Tags.
+  const tags = await call("GET", "/v1/tags", { expect: 200 });
+  const counted = tags.json?.items?.find((t) => t.tag.toLowerCase() === tagA.toLowerCase());
+  if (counted?.links !== 2) problem("GET /v1/tags", tags, `expected ${tagA} on 2 links`);
+  await call("GET", "/v1/tags", { key: null, expect: 401 });
+  await call("POST", "/v1/tags", { json: {}, expect: 405 });
+
+  // Bulk: each item on its own, in order.
+  const twin = url();
+  const bulk = await call("POST", "/v1/urls/bulk", { json: { items: [
+    { url: twin, tags: [tagA] }, { url: "ftp://example.com/" }, { url: url(), custom_code: custom },
+    { url: twin, tags: [tagA] }, "not an object", { url: url(), expires_in: 0 },
+    { url: url(), custom_code: `b-${unique()}`, title: "bulk" },
+    { url: url(), expires_at: "2001-01-01T00:00:00Z" },
+  ] }, expect: 200, beyondItems: { 7: "expires_at must be in the future" } });
+  const statuses = bulk.json?.results?.map((r) => r.status).join(",");
+  if (statuses !== "201,400,409,200,400,400,201,400" ||
+      bulk.json.results[3].link.code !== bulk.json.results[0].link.code) {
+    problem("POST /v1/urls/bulk", bulk, "statuses 201,400,409,200(the first's link),400,400,201,400");
+  }
+  await call("POST", "/v1/urls/bulk", { json: { items: Array.from({ length: 1000 }, (_, i) =>
+    ({ url: `https://e.x/${i}` })) }, expect: 200 });
+  await call("POST", "/v1/urls/bulk", { json: { items: Array.from({ length: 1001 }, (_, i) =>
+    ({ url: `https://e.x/${i}` })) }, expect: 400 });
+  for (const bad of [{}, { items: [] }, { items: "x" }, { items: [{ url: url() }], more: 1 }]) {
+    await call("POST", "/v1/urls/bulk", { json: bad, expect: 400 });
+  }
+  await call("POST", "/v1/urls/bulk", { body: "{}", type: "text/plain", expect: 415 });
+  await call("POST", "/v1/urls/bulk", { key: null, json: { items: [{ url: url() }] },
+    expect: 401 });
+  await call("POST", "/v1/urls/bulk", { key: reader.json.key, json: { items: [{ url: url() }] },
+    expect: 403 });
+  await call("POST", "/v1/urls/bulk", { json: { items: Array.from({ length: 1000 }, () =>
+    ({ url: `https://example.com/${"x".repeat(100)}` })) }, expect: 413 });
+  await call("GET", "/v1/urls/bulk", { expect: 405 });
+
   // Keys.
   const key = await call("POST", "/v1/api-keys", {
     json: { name: "conformance", permissions: ["read", "read", "create"] }, expect: 201 });
   await call("POST", "/v1/api-keys", { json: {}, expect: 201 });
   await call("POST", "/v1/api-keys", { json: { name: null, permissions: null }, expect: 201 });
   const bare = await call("POST", "/v1/api-keys", { json: { permissions: [] }, expect: 201 });
-  await call("POST", "/v1/api-keys", { json: { permissions: ["update"] }, expect: 400 });
+  await call("POST", "/v1/api-keys", { json: { permissions: ["rename"] }, expect: 400 });
+  await call("POST", "/v1/api-keys", { json: { permissions: ["update"] }, expect: 201 });
   await call("POST", "/v1/api-keys", { json: { name: "x".repeat(101) }, expect: 400 });
   await call("POST", "/v1/api-keys", { json: { name: "x".repeat(100) }, expect: 201 });
   await call("POST", "/v1/api-keys", { json: { name: "é".repeat(60) }, expect: 400,

@@ -173,7 +173,7 @@ TEST_F(HttpApiTest, UnknownApiPathsAre404AndWrongMethods405WithAllow) {
     const char* allow;
   };
   for (const Case& c : {Case{Method::kPut, "PUT", "/v1/urls", "GET, HEAD, POST"},
-                        Case{Method::kPost, "POST", "/v1/urls/abc", "GET, HEAD, DELETE"},
+                        Case{Method::kPost, "POST", "/v1/urls/abc", "GET, HEAD, PATCH, DELETE"},
                         Case{Method::kDelete, "DELETE", "/v1/urls/abc/stats", "GET, HEAD"},
                         Case{Method::kPatch, "PATCH", "/v1/api-keys", "GET, HEAD, POST"},
                         Case{Method::kGet, "GET", "/v1/api-keys/3", "DELETE"},

@@ -143,11 +143,27 @@ class ScriptedLinkStore final : public ports::LinkStore {
     if (auto e = Injected()) return std::unexpected(*e);
     return inner_.FindDuplicate(owner_id, url, type);
   }
-  core::Result<std::vector<core::Link>> ListByOwner(std::int64_t owner_id,
-                                                    const std::optional<core::ListCursor>& after,
-                                                    int limit) override {
+  core::Result<std::vector<core::Link>> SearchByOwner(std::int64_t owner_id,
+                                                      const core::LinkQuery& query) override {
     if (auto e = Injected()) return std::unexpected(*e);
-    return inner_.ListByOwner(owner_id, after, limit);
+    return inner_.SearchByOwner(owner_id, query);
+  }
+  core::Result<std::vector<core::TagCount>> ListTags(std::int64_t owner_id) override {
+    if (auto e = Injected()) return std::unexpected(*e);
+    return inner_.ListTags(owner_id);
+  }
+  core::Result<void> Update(const core::Link& link) override {
+    if (auto e = Injected()) return std::unexpected(*e);
+    return inner_.Update(link);
+  }
+  core::Result<bool> UseClick(std::string_view code) override {
+    if (auto e = Injected()) return std::unexpected(*e);
+    return inner_.UseClick(code);
+  }
+  core::Result<std::vector<core::Result<void>>> InsertMany(
+      std::span<const core::Link> links) override {
+    if (auto e = Injected()) return std::unexpected(*e);
+    return inner_.InsertMany(links);
   }
   core::Result<void> SoftDelete(std::string_view code, std::int64_t owner_id,
                                 core::Micros at) override {

@@ -30,4 +30,23 @@ std::string PermissionsJson(core::Permissions p) {
          ",\"delete\":" + flag(core::kPermDelete) + ",\"admin\":" + flag(core::kPermAdmin) + "}";
 }
 
+std::string TagKey(std::string_view tag) {
+  std::string key(tag);
+  for (char& ch : key) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return key;
+}
+
+std::string ContainsPattern(std::string_view text) {
+  std::string pattern = "%";
+  pattern.reserve(text.size() + 2);
+  for (const char ch : TagKey(text)) {
+    if (ch == '%' || ch == '_' || ch == '\\') pattern += '\\';
+    pattern += ch;
+  }
+  pattern += '%';
+  return pattern;
+}
+
 }  // namespace kurz::adapters

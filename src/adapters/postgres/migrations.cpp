@@ -204,6 +204,43 @@ UPDATE api_keys SET permissions = jsonb_set(permissions, '{update}', 'true')
   WHERE permissions->'create' = 'true';
 )sql";
 
+// Link options beyond the seed (issue 12), as in the SQLite adapter: title, forward_query,
+// max_clicks (NULL: no budget), clicks_used (the budget spent), options (JSONB: password hash,
+// expired_url, rules, variants, og; adapters/common/link_options_json.hpp; NULL when none; JSONB
+// because it is only read whole and key order does not matter) and personal (core::Link::
+// IsPersonal, kept by the stores), which the dedup index now skips. redirect_type allows 308.
+// Adding the columns does not rewrite the table (constant defaults); the two CHECKs scan it once.
+// Tags live in url_tags in the order given; tag_key is the tag with ASCII letters lower-cased
+// (the stores fold it), so ?tag= and GET /v1/tags compare case-insensitively through the
+// (user_id, tag_key) index. Rows stay when a link is soft-deleted; queries join urls.deleted_at.
+// No trigram index for the text search: pg_trgm is in postgresql-contrib, which not every server
+// has; a search reads the owner's links by idx_urls_user_id_created and filters them.
+constexpr const char* kLinkOptions = R"sql(
+ALTER TABLE urls
+  ADD COLUMN title TEXT NOT NULL DEFAULT '',
+  ADD COLUMN forward_query BOOLEAN NOT NULL DEFAULT FALSE,
+  ADD COLUMN options JSONB,
+  ADD COLUMN max_clicks BIGINT,
+  ADD COLUMN clicks_used BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN personal BOOLEAN NOT NULL DEFAULT FALSE,
+  ADD CONSTRAINT valid_clicks_used CHECK (clicks_used >= 0),
+  DROP CONSTRAINT valid_redirect_type,
+  ADD CONSTRAINT valid_redirect_type CHECK (redirect_type IN (301, 302, 307, 308));
+DROP INDEX idx_urls_dedup;
+CREATE UNIQUE INDEX idx_urls_dedup ON urls (MD5(original_url), user_id, redirect_type)
+  WHERE deleted_at IS NULL AND NOT is_custom AND expires_at IS NULL AND NOT personal;
+
+CREATE TABLE url_tags (
+  short_code VARCHAR(32) COLLATE "C" NOT NULL,
+  position SMALLINT NOT NULL,
+  tag TEXT NOT NULL,
+  tag_key TEXT COLLATE "C" NOT NULL,
+  user_id BIGINT,
+  PRIMARY KEY (short_code, tag_key)
+);
+CREATE INDEX idx_url_tags_user_tag ON url_tags (user_id, tag_key, short_code);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts and links", kAccountsAndLinks},
     {2, "clicks and daily stats", kClicks},
@@ -211,6 +248,7 @@ constexpr Migration kMigrations[] = {
     {4, "event stream positions", kStreamPositions},
     {5, "shorter API key prefixes", kShorterKeyPrefixes},
     {6, "the update permission", kUpdatePermission},
+    {7, "link options, 308 and tags", kLinkOptions},
 };
 
 }  // namespace

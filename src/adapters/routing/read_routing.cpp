@@ -98,11 +98,31 @@ Result<std::optional<core::Link>> ReadRoutingLinkStore::FindDuplicate(std::int64
   return primary_.FindDuplicate(owner_id, url, type);
 }
 
-Result<std::vector<core::Link>> ReadRoutingLinkStore::ListByOwner(
-    std::int64_t owner_id, const std::optional<core::ListCursor>& after, int limit) {
-  return set_.Route(primary_, replicas_, [&](ports::LinkStore& store) {
-    return store.ListByOwner(owner_id, after, limit);
-  });
+Result<std::vector<core::Link>> ReadRoutingLinkStore::SearchByOwner(std::int64_t owner_id,
+                                                                    const core::LinkQuery& query) {
+  return set_.Route(primary_, replicas_,
+                    [&](ports::LinkStore& store) { return store.SearchByOwner(owner_id, query); });
+}
+
+Result<std::vector<core::TagCount>> ReadRoutingLinkStore::ListTags(std::int64_t owner_id) {
+  return set_.Route(primary_, replicas_,
+                    [&](ports::LinkStore& store) { return store.ListTags(owner_id); });
+}
+
+Result<void> ReadRoutingLinkStore::Update(const core::Link& link) {
+  Result<void> updated = primary_.Update(link);
+  // As for SoftDelete: a replica that has not replayed the change would answer the old link.
+  if (updated || updated.error().code != core::ErrorCode::kNotFound) set_.NoteWrite(link.code);
+  return updated;
+}
+
+Result<bool> ReadRoutingLinkStore::UseClick(std::string_view code) {
+  return primary_.UseClick(code);
+}
+
+Result<std::vector<Result<void>>> ReadRoutingLinkStore::InsertMany(
+    std::span<const core::Link> links) {
+  return primary_.InsertMany(links);
 }
 
 Result<void> ReadRoutingLinkStore::SoftDelete(std::string_view code, std::int64_t owner_id,

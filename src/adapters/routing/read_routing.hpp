@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -125,9 +126,10 @@ auto ReplicaSet::Route(Store& primary, const std::vector<Store*>& replicas, Read
   return read(primary);
 }
 
-// A LinkStore whose Find and ListByOwner go to replicas (ReplicaSet::Route; Find's not_found is
-// asked again on the primary, so a link just made on another instance never 404s through lag,
-// and a link this process deleted is looked up on the primary for own_writes_for), while Insert,
+// A LinkStore whose Find, SearchByOwner and ListTags go to replicas (ReplicaSet::Route; Find's
+// not_found is asked again on the primary, so a link just made on another instance never 404s
+// through lag, and a link this process deleted or updated is looked up on the primary for
+// own_writes_for), while Insert, InsertMany, Update, UseClick (a write: it spends the budget),
 // SoftDelete, LeaseCodeBlock and FindDuplicate (part of a create, which must see the latest
 // writes) always go to the primary. Lists may lag the primary by the replication delay. The
 // stores and the set must outlive it.
@@ -142,9 +144,12 @@ class ReadRoutingLinkStore final : public ports::LinkStore {
   Result<core::Link> Find(std::string_view code) override;
   Result<std::optional<core::Link>> FindDuplicate(std::int64_t owner_id, std::string_view url,
                                                   core::RedirectType type) override;
-  Result<std::vector<core::Link>> ListByOwner(std::int64_t owner_id,
-                                              const std::optional<core::ListCursor>& after,
-                                              int limit) override;
+  Result<std::vector<core::Link>> SearchByOwner(std::int64_t owner_id,
+                                                const core::LinkQuery& query) override;
+  Result<std::vector<core::TagCount>> ListTags(std::int64_t owner_id) override;
+  Result<void> Update(const core::Link& link) override;
+  Result<bool> UseClick(std::string_view code) override;
+  Result<std::vector<Result<void>>> InsertMany(std::span<const core::Link> links) override;
   Result<void> SoftDelete(std::string_view code, std::int64_t owner_id, core::Micros at) override;
   Result<std::uint64_t> LeaseCodeBlock(std::uint64_t count) override;
 

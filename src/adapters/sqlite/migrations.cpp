@@ -189,6 +189,64 @@ UPDATE api_keys SET permissions = json_set(permissions, '$.update', json('true')
   WHERE json_extract(permissions, '$.create') IS 1;
 )sql";
 
+// Link options beyond the seed (issue 12). SQLite cannot change a CHECK, and redirect_type must
+// allow 308 now, so urls is rebuilt the documented way (new table, copy, drop, rename, every
+// index again); nothing references urls, so foreign keys stay on. New columns:
+// - title, forward_query, max_clicks (NULL: no budget) and clicks_used (the budget spent);
+// - options: the JSON object of the options nothing queries by (password hash, expired_url,
+//   rules, variants, og; adapters/common/link_options_json.hpp), NULL when the link has none;
+// - personal: whether the answer depends on the visitor (password, click budget, rules or
+//   variants: core::Link::IsPersonal), kept by the stores so the dedup index skips such links.
+// Tags live in url_tags, one row per (link, tag) in the order given; tag_key is the tag with
+// ASCII letters lower-cased (the stores fold it), so ?tag= and GET /v1/tags compare
+// case-insensitively through the (user_id, tag_key) index. Rows are never removed with their
+// link: links are only soft-deleted, and the queries join to urls.deleted_at.
+constexpr const char* kLinkOptions = R"sql(
+CREATE TABLE urls_new (
+  short_code TEXT PRIMARY KEY CHECK (length(short_code) BETWEEN 1 AND 32),
+  original_url TEXT NOT NULL CHECK (length(CAST(original_url AS BLOB)) <= 2048),
+  user_id INTEGER REFERENCES users (id),
+  api_key_id INTEGER REFERENCES api_keys (id),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  deleted_at INTEGER,
+  is_custom INTEGER NOT NULL DEFAULT 0 CHECK (is_custom IN (0, 1)),
+  redirect_type INTEGER NOT NULL DEFAULT 301 CHECK (redirect_type IN (301, 302, 307, 308)),
+  click_count INTEGER NOT NULL DEFAULT 0,
+  last_clicked_at INTEGER,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  title TEXT NOT NULL DEFAULT '',
+  forward_query INTEGER NOT NULL DEFAULT 0 CHECK (forward_query IN (0, 1)),
+  options TEXT,
+  max_clicks INTEGER,
+  clicks_used INTEGER NOT NULL DEFAULT 0 CHECK (clicks_used >= 0),
+  personal INTEGER NOT NULL DEFAULT 0 CHECK (personal IN (0, 1))
+);
+INSERT INTO urls_new (short_code, original_url, user_id, api_key_id, created_at, updated_at,
+    expires_at, deleted_at, is_custom, redirect_type, click_count, last_clicked_at, metadata)
+  SELECT short_code, original_url, user_id, api_key_id, created_at, updated_at, expires_at,
+    deleted_at, is_custom, redirect_type, click_count, last_clicked_at, metadata FROM urls;
+DROP TABLE urls;
+ALTER TABLE urls_new RENAME TO urls;
+CREATE INDEX idx_urls_user_id_created ON urls (user_id, created_at DESC, short_code DESC)
+  WHERE deleted_at IS NULL;
+CREATE INDEX idx_urls_expires_at ON urls (expires_at)
+  WHERE expires_at IS NOT NULL AND deleted_at IS NULL;
+CREATE UNIQUE INDEX idx_urls_dedup ON urls (user_id, original_url, redirect_type)
+  WHERE deleted_at IS NULL AND is_custom = 0 AND expires_at IS NULL AND personal = 0;
+
+CREATE TABLE url_tags (
+  short_code TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  tag TEXT NOT NULL,
+  tag_key TEXT NOT NULL,
+  user_id INTEGER,
+  PRIMARY KEY (short_code, tag_key)
+) WITHOUT ROWID;
+CREATE INDEX idx_url_tags_user_tag ON url_tags (user_id, tag_key, short_code);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, "accounts and links", kAccountsAndLinks},
     {2, "clicks and daily stats", kClicks},
@@ -196,6 +254,7 @@ constexpr Migration kMigrations[] = {
     {4, "event stream positions", kStreamPositions},
     {5, "shorter API key prefixes", kShorterKeyPrefixes},
     {6, "the update permission", kUpdatePermission},
+    {7, "link options, 308 and tags", kLinkOptions},
 };
 
 }  // namespace

@@ -35,7 +35,7 @@ using adapters::postgres::PostgresLinkStore;
 using adapters::postgres::PostgresOptions;
 using adapters::postgres::RedactUrl;
 
-constexpr int kLatestVersion = 5;
+constexpr int kLatestVersion = 7;
 
 class PostgresDatabaseTest : public ::testing::Test {
  protected:

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,8 +27,8 @@ class FakeStore final : public ports::LinkStore, public ports::StatsStore {
 
   std::map<std::string, core::Link, std::less<>> links;
   std::optional<core::ErrorCode> fail;
-  int reads = 0;   // Find, ListByOwner, Stats, Series
-  int writes = 0;  // Insert, SoftDelete, LeaseCodeBlock
+  int reads = 0;   // Find, SearchByOwner, ListTags, Stats, Series
+  int writes = 0;  // Insert, InsertMany, Update, UseClick, SoftDelete, LeaseCodeBlock
   int duplicates = 0;
 
   Result<void> Insert(const core::Link& link) override {
@@ -51,14 +52,41 @@ class FakeStore final : public ports::LinkStore, public ports::StatsStore {
     if (fail) return Failure();
     return std::nullopt;
   }
-  Result<std::vector<core::Link>> ListByOwner(std::int64_t, const std::optional<core::ListCursor>&,
-                                              int) override {
+  Result<std::vector<core::Link>> SearchByOwner(std::int64_t, const core::LinkQuery&) override {
     ++reads;
     if (fail) return Failure();
     std::vector<core::Link> out;
     core::Link marker;
     marker.code = name_;
     out.push_back(marker);
+    return out;
+  }
+  Result<std::vector<core::TagCount>> ListTags(std::int64_t) override {
+    ++reads;
+    if (fail) return Failure();
+    return std::vector<core::TagCount>{core::TagCount{name_, 1}};
+  }
+  Result<void> Update(const core::Link& link) override {
+    ++writes;
+    if (fail) return Failure();
+    auto it = links.find(link.code);
+    if (it == links.end()) return core::Fail(core::ErrorCode::kNotFound, "no " + link.code);
+    it->second = link;
+    return {};
+  }
+  Result<bool> UseClick(std::string_view) override {
+    ++writes;
+    if (fail) return Failure();
+    return true;
+  }
+  Result<std::vector<Result<void>>> InsertMany(std::span<const core::Link> many) override {
+    ++writes;
+    if (fail) return Failure();
+    std::vector<Result<void>> out;
+    for (const core::Link& link : many) {
+      links[link.code] = link;
+      out.emplace_back();
+    }
     return out;
   }
   Result<void> SoftDelete(std::string_view, std::int64_t, core::Micros) override {
@@ -161,6 +189,31 @@ TEST_F(ReadRoutingTest, WritesAndDuplicateChecksNeverGoToReplicas) {
   }
   EXPECT_TRUE(primary_.links.contains("new"));
   EXPECT_FALSE(replica1_.links.contains("new"));
+}
+
+TEST_F(ReadRoutingTest, SearchesAndTagsGoToReplicasWhileUpdatesClicksAndBulkGoToThePrimary) {
+  core::LinkQuery query;
+  query.tags = {"x"};
+  auto found = links_.SearchByOwner(1, query);
+  ASSERT_TRUE(found);
+  EXPECT_NE(found->front().code, "primary");
+  auto tags = links_.ListTags(1);
+  ASSERT_TRUE(tags);
+  EXPECT_NE(tags->front().tag, "primary");
+  EXPECT_EQ(primary_.reads, 0);
+  EXPECT_EQ(replica1_.reads + replica2_.reads, 2);
+
+  core::Link changed = MakeLink("abc");
+  changed.url = "https://changed.example/";
+  ASSERT_TRUE(links_.Update(changed));
+  ASSERT_TRUE(links_.UseClick("abc"));
+  const core::Link many[] = {MakeLink("m1"), MakeLink("m2")};
+  ASSERT_TRUE(links_.InsertMany(many));
+  EXPECT_EQ(primary_.writes, 3);
+  EXPECT_EQ(replica1_.writes + replica2_.writes, 0);
+  EXPECT_TRUE(primary_.links.contains("m2"));
+  // The updated link is read back from the primary: a lagging replica still has the old url.
+  EXPECT_EQ(From(links_.Find("abc")), "primary");
 }
 
 TEST_F(ReadRoutingTest, WritesFailWhenThePrimaryFailsEvenWithHealthyReplicas) {

@@ -607,7 +607,7 @@ TEST_F(SqliteDatabaseTest, QueryPlansUseTheIndexes) {
   auto dup = plan(
       "SELECT short_code FROM urls WHERE user_id IS 1 AND original_url = 'u'"
       " AND deleted_at IS NULL AND redirect_type = 301 AND is_custom = 0 AND expires_at IS NULL"
-      " LIMIT 1");
+      " AND personal = 0 LIMIT 1");
   ASSERT_TRUE(dup);
   EXPECT_NE(dup->find("idx_urls_dedup"), std::string::npos) << *dup;
   EXPECT_EQ(dup->find("TEMP B-TREE"), std::string::npos) << *dup;

@@ -88,7 +88,7 @@ void BM_CacheHitAnswer(benchmark::State& state) {
     v.expires_at = i % 8 == 0 ? core::Micros{5} : core::Micros{0};
     cache.Fill(codes.back(), v, cache.Generation(codes.back()), 0);
   }
-  const core::RedirectRequest request{false, "text/html,application/xhtml+xml"};
+  const core::RedirectRequest request{false, "text/html,application/xhtml+xml", {}, false};
   std::mt19937_64 rng(42);
   std::size_t sent = 0;
   for (auto _ : state) {

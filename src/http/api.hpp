@@ -25,6 +25,11 @@
 
 namespace kurz::http {
 
+// Request bodies: 64 KiB for every route but POST /v1/urls/bulk, which takes up to 1 MiB (the
+// server's own limit, ServerOptions::max_body_bytes; 413 beyond a route's bound).
+inline constexpr std::size_t kMaxBody = std::size_t{64} * 1024;
+inline constexpr std::size_t kMaxRequestBody = std::size_t{1024} * 1024;
+
 struct ApiOptions {
   std::string base_url = "http://127.0.0.1:8080";  // short_url = base_url + "/" + code
   std::int64_t rate_limit_api = 100;               // per API key per second; 0 = off

@@ -61,7 +61,8 @@ class LinkStore {
   // Durably replaces every field a PATCH may change (url, redirect_type, expires_at, metadata,
   // title, tags, forward_query, password_hash, max_clicks, expired_url, rules, variants, og) of
   // the owner's link link.code, which must not be deleted; code, owner, created_at, is_custom,
-  // click_count and clicks_used stay. not_found when the owner has no such live link.
+  // click_count and clicks_used stay. not_found when the owner has no such live link; conflict
+  // when the change makes it a duplicate of another deduplicable link of the owner (Insert's rule).
   virtual Result<void> Update(const core::Link& link) = 0;
 
   // Uses one click of code's budget: true when the link is live, has max_clicks and

@@ -512,6 +512,12 @@ core::Result<core::Link> LinkService::Update(const Principal& who, std::string_v
     if (stored.error().code == core::ErrorCode::kNotFound) {
       return core::Fail(core::ErrorCode::kNotFound, "no link with this code");
     }
+    if (stored.error().code == core::ErrorCode::kConflict) {
+      // The store keeps one plain link per owner, url and redirect type (deduplication).
+      return core::Fail(core::ErrorCode::kConflict,
+                        "another of your links already sends to this url with this redirect "
+                        "type; change or delete that one");
+    }
     return std::unexpected(stored.error());
   }
   Changed(link.code, ToShared(link));

@@ -185,6 +185,11 @@ TEST_F(LinkOptionsTest, PatchErrors) {
     EXPECT_EQ(reply.status, 400) << body << "\n" << reply.Describe();
   }
   EXPECT_EQ(Admin().Patch("/v1/urls/nosuch1", {{"title", "x"}}).status, 404);
+  // Into a duplicate of another plain link of the owner: 409, nothing changed.
+  const json other = CreateLink({{"url", UniqueUrl()}});
+  Reply dup = Admin().Patch(path, {{"url", other["url"]}});
+  EXPECT_EQ(dup.status, 409) << dup.Describe();
+  EXPECT_EQ(Admin().Get(path).Json()["url"], link["url"]);
   Reply not_json = Admin().Send("PATCH", path, "{", "application/json");
   EXPECT_EQ(not_json.status, 400) << not_json.Describe();
   EXPECT_EQ(not_json.ErrorCode(), "invalid_json");
@@ -266,9 +271,12 @@ TEST_F(LinkOptionsTest, EverySortPagesWithStableCursors) {
     }
     ASSERT_EQ(seen.size(), made.size()) << sort;
     EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), made.size()) << sort;
-    if (sort == "created_at") EXPECT_EQ(seen, made);
-    if (sort == "-created_at")
+    if (sort == "created_at") {
+      EXPECT_EQ(seen, made);
+    }
+    if (sort == "-created_at") {
       EXPECT_EQ(seen, std::vector<std::string>(made.rbegin(), made.rend()));
+    }
     if (sort == "-clicks") {
       EXPECT_EQ(seen[0], made[2]);
       EXPECT_EQ(seen[1], made[5]);

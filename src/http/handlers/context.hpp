@@ -49,10 +49,7 @@ struct ApiRoute {
   RouteHandler handler;
 };
 
-// Request bodies: 64 KiB for every route but POST /v1/urls/bulk, which takes up to 1 MiB (the
-// server's own limit; 413 beyond a route's bound).
-inline constexpr std::size_t kMaxBody = std::size_t{64} * 1024;
-inline constexpr std::size_t kMaxRequestBody = std::size_t{1024} * 1024;
+// The body bound of a route (kMaxBody, or kMaxRequestBody for bulk; http/api.hpp).
 std::size_t MaxBodyOf(const ApiRoute& route);
 
 // The kurz API (API.md, docs/openapi.json) and the operations endpoints; the redirect

@@ -116,14 +116,14 @@ std::string PasswordPage(std::string_view code, bool wrong_try) {
         "<p class=\"error\" id=\"password-error\" role=\"alert\">Wrong password. Please try "
         "again.</p>\n";
   }
-  page += "<form method=\"post\" action=\"/";
+  page += R"(<form method="post" action="/)";
   page += HtmlEscape(PathSegment(code));
   page +=
       "\" enctype=\"application/x-www-form-urlencoded\">\n"
       "<label for=\"password\">Password</label>\n"
       "<input type=\"password\" id=\"password\" name=\"password\" required autofocus "
       "autocomplete=\"current-password\"";
-  if (wrong_try) page += " aria-invalid=\"true\" aria-describedby=\"password-error\"";
+  if (wrong_try) page += R"( aria-invalid="true" aria-describedby="password-error")";
   page +=
       ">\n"
       "<button type=\"submit\">Continue</button>\n"

@@ -1,5 +1,7 @@
 #include "http/password_page.hpp"
 
+#include "http/link_pages.hpp"
+
 namespace kurz::http {
 namespace {
 
@@ -79,37 +81,10 @@ constexpr std::string_view kHead =
 
 }  // namespace
 
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
-std::string PasswordPage(std::string_view code, bool wrong_try) {
+std::string PasswordPage(std::string_view code, bool wrong_try, std::string_view query) {
   std::string page(kHead);
   page += "<p>Enter the password of <code>/";
-  page += HtmlEscape(code);
+  page += EscapeHtml(code);
   page += "</code> to continue.</p>\n";
   if (wrong_try) {
     page +=
@@ -117,7 +92,11 @@ std::string PasswordPage(std::string_view code, bool wrong_try) {
         "again.</p>\n";
   }
   page += R"(<form method="post" action="/)";
-  page += HtmlEscape(PathSegment(code));
+  page += EscapeHtml(PathSegment(code));
+  if (!query.empty()) {
+    page += '?';
+    page += EscapeHtml(query);
+  }
   page +=
       "\" enctype=\"application/x-www-form-urlencoded\">\n"
       "<label for=\"password\">Password</label>\n"

@@ -20,12 +20,10 @@ inline constexpr std::string_view kPasswordPageCsp =
 // application/x-www-form-urlencoded, field `password`, labelled, autofocused and marked
 // autocomplete="current-password". wrong_try adds a visible "wrong password" message with
 // role="alert" (read out by screen readers) tied to the field. code is percent-encoded in the
-// form's action and HTML-escaped wherever it shows, so any bytes are safe to pass.
-std::string PasswordPage(std::string_view code, bool wrong_try);
-
-// text with &, <, >, " and ' replaced by character references: safe inside element content and
-// inside quoted attribute values.
-std::string HtmlEscape(std::string_view text);
+// form's action (followed by "?" and query, as the request had it, when not empty, so that
+// forward_query still has it after the POST) and HTML-escaped (EscapeHtml, http/link_pages.hpp)
+// wherever it shows, so any bytes are safe to pass.
+std::string PasswordPage(std::string_view code, bool wrong_try, std::string_view query = {});
 
 // The decoded value of field `name` in an application/x-www-form-urlencoded body
 // ("a=1&password=x%20y"; '+' is a space; names are decoded too). The first occurrence wins; "" for

@@ -12,7 +12,7 @@ using core::Result;
 
 // Where a key stands in its current window.
 struct AttemptWindow {
-  std::int64_t count = 0;     // additions in the window so far (the one just made included)
+  std::int64_t count = 0;      // additions in the window so far (the one just made included)
   core::Micros resets_in = 0;  // until the window closes and the count starts again from 0
 };
 

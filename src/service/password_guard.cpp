@@ -20,17 +20,18 @@ Result<ports::AttemptWindow> LocalAttemptCounter::Add(std::string_view key, core
   auto it = shard.entries.find(key);
   if (it == shard.entries.end()) {
     if (shard.entries.size() >= max_per_shard_) {
-      std::erase_if(shard.entries, [now](const auto& item) { return item.second.closes_at <= now; });
+      std::erase_if(shard.entries,
+                    [now](const auto& item) { return item.second.closes_at <= now; });
     }
     if (shard.entries.size() >= max_per_shard_) {
-      shard.entries.erase(std::ranges::min_element(shard.entries, {}, [](const auto& item) {
-        return item.second.closes_at;
-      }));
+      shard.entries.erase(std::ranges::min_element(
+          shard.entries, {}, [](const auto& item) { return item.second.closes_at; }));
     }
     it = shard.entries.emplace(std::string(key), Entry{}).first;
   }
   Entry& entry = it->second;
-  if (entry.closes_at <= now) entry = Entry{.count = 0, .closes_at = now + std::max(window, core::Micros{1})};
+  if (entry.closes_at <= now)
+    entry = Entry{.count = 0, .closes_at = now + std::max(window, core::Micros{1})};
   ++entry.count;
   return ports::AttemptWindow{.count = entry.count, .resets_in = entry.closes_at - now};
 }
@@ -85,8 +86,7 @@ PasswordGuard::Try PasswordGuard::Begin(std::string_view client_ip, std::string_
   return attempt;
 }
 
-void PasswordGuard::Forgive(const Try& attempt, std::string_view client_ip,
-                            std::string_view code) {
+void PasswordGuard::Forgive(const Try& attempt, std::string_view client_ip, std::string_view code) {
   if (!attempt.allowed) return;  // refused tries were never verified, so never right
   const std::string key = KeyOf(client_ip, code);
   // A failed take-back leaves the try counted: a right password then costs one of the five

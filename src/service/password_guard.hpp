@@ -74,7 +74,7 @@ class LocalAttemptCounter final : public ports::AttemptCounter {
 class PasswordGuard {
  public:
   struct Options {
-    std::int64_t max_failures = 5;                    // the 6th try in a window is refused
+    std::int64_t max_failures = 5;                      // the 6th try in a window is refused
     core::Micros window = 60 * core::kMicrosPerSecond;  // opened by the first try
     std::size_t max_local_keys = 65536;
   };

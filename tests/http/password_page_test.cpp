@@ -2,6 +2,8 @@
 // form posts back.
 #include "http/password_page.hpp"
 
+#include "http/link_pages.hpp"
+
 #include <string>
 
 #include <gtest/gtest.h>
@@ -95,13 +97,13 @@ TEST(PasswordPage, NonAsciiCodesArePercentEncodedInTheActionAndKeptAsTextElsewhe
   EXPECT_TRUE(Has(page, "<code>/k\xC3\xA4se</code>"));
 }
 
-TEST(HtmlEscape, ReplacesTheFiveSpecialCharactersOnly) {
-  EXPECT_EQ(HtmlEscape(""), "");
-  EXPECT_EQ(HtmlEscape("plain text 123"), "plain text 123");
-  EXPECT_EQ(HtmlEscape("<a href=\"x\">'&'</a>"),
+TEST(EscapeHtml, ReplacesTheFiveSpecialCharactersOnly) {
+  EXPECT_EQ(EscapeHtml(""), "");
+  EXPECT_EQ(EscapeHtml("plain text 123"), "plain text 123");
+  EXPECT_EQ(EscapeHtml("<a href=\"x\">'&'</a>"),
             "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
-  EXPECT_EQ(HtmlEscape("&amp;"), "&amp;amp;");  // escaped again, not taken as already escaped
-  EXPECT_EQ(HtmlEscape("\xC3\xA4 \xF0\x9F\x94\x92"), "\xC3\xA4 \xF0\x9F\x94\x92");
+  EXPECT_EQ(EscapeHtml("&amp;"), "&amp;amp;");  // escaped again, not taken as already escaped
+  EXPECT_EQ(EscapeHtml("\xC3\xA4 \xF0\x9F\x94\x92"), "\xC3\xA4 \xF0\x9F\x94\x92");
 }
 
 TEST(FormField, DecodesPlusAndPercentEscapes) {
@@ -136,6 +138,21 @@ TEST(FormField, MalformedEscapesAreRefused) {
   }
   // A malformed field after the one asked for is not read.
   EXPECT_EQ(FormField("password=x&other=%zz", "password"), "x");
+}
+
+}  // namespace
+}  // namespace kurz::http
+
+namespace kurz::http {
+namespace {
+
+TEST(PasswordPage, TheActionKeepsTheRequestsQueryEscaped) {
+  const std::string page = PasswordPage("abc", false, "utm_source=x&b=\"><i>");
+  const std::size_t at = page.find("action=\"");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(page.substr(at, page.find('"', at + 8) - at + 1),
+            "action=\"/abc?utm_source=x&amp;b=&quot;&gt;&lt;i&gt;\"");
+  EXPECT_FALSE(page.find("<i>") != std::string::npos);
 }
 
 }  // namespace

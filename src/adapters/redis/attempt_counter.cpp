@@ -73,7 +73,8 @@ Result<void> RedisAttemptCounter::TakeBack(std::string_view key, core::Micros /*
     const std::string_view args[] = {"EVAL", kTakeBackScript, "1", redis_key};
     auto reply = client_.Command(redis_key, args);
     if (!reply) return std::unexpected(reply.error());
-    if (reply->type != Reply::Type::kInteger) return std::unexpected(Unexpected(*reply, "take back"));
+    if (reply->type != Reply::Type::kInteger)
+      return std::unexpected(Unexpected(*reply, "take back"));
     return {};
   });
 }

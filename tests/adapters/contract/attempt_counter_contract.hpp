@@ -118,10 +118,9 @@ TYPED_TEST_P(AttemptCounterContract, KeysMayHoldAnyText) {
   for (const std::string& key : keys) EXPECT_EQ(this->Add(key), 2) << key;
 }
 
-REGISTER_TYPED_TEST_SUITE_P(AttemptCounterContract, CountsAdditionsPerKey,
-                            TellsWhenTheWindowCloses, ACountStartsAgainWhenItsWindowCloses,
-                            TakeBackUndoesOneAddition, TakeBackOfNothingChangesNothing,
-                            BothInstancesSeeOneCount, ConcurrentAdditionsAreEachCountedOnce,
-                            KeysMayHoldAnyText);
+REGISTER_TYPED_TEST_SUITE_P(AttemptCounterContract, CountsAdditionsPerKey, TellsWhenTheWindowCloses,
+                            ACountStartsAgainWhenItsWindowCloses, TakeBackUndoesOneAddition,
+                            TakeBackOfNothingChangesNothing, BothInstancesSeeOneCount,
+                            ConcurrentAdditionsAreEachCountedOnce, KeysMayHoldAnyText);
 
 }  // namespace kurz::testing

@@ -39,7 +39,9 @@ class RedisAttempts {
   ports::AttemptCounter& Counter() { return *counter_[0]; }
   ports::AttemptCounter& OtherCounter() { return *counter_[1]; }
   core::Micros Now() const { return clock_.Now(); }
-  void Sleep(core::Micros micros) { std::this_thread::sleep_for(std::chrono::microseconds(micros)); }
+  void Sleep(core::Micros micros) {
+    std::this_thread::sleep_for(std::chrono::microseconds(micros));
+  }
   const ports::Clock& clock() const { return clock_; }
 
  private:

@@ -35,7 +35,7 @@ void NoStore(Response& response) {
   }
 }
 
-Response ErrorWith(Reply& reply, int status, std::string_view code, std::string message,
+Response ErrorWith(Reply& reply, int status, std::string_view code, std::string_view message,
                    std::pair<std::string, std::string> header) {
   Response r = reply.Text(status, "application/json", ErrorBody(code, message));
   r.headers.push_back(std::move(header));
@@ -51,8 +51,8 @@ std::string ClientKey(const ApiContext& ctx, const Request& r) {
 }
 
 Response Refused(Reply& reply, core::Micros retry_after) {
-  const std::int64_t seconds =
-      std::max<std::int64_t>(1, (retry_after + core::kMicrosPerSecond - 1) / core::kMicrosPerSecond);
+  const std::int64_t seconds = std::max<std::int64_t>(
+      1, (retry_after + core::kMicrosPerSecond - 1) / core::kMicrosPerSecond);
   return ErrorWith(reply, 429, "rate_limited",
                    "too many wrong passwords for this link from your address; retry in " +
                        std::to_string(seconds) + " s",
@@ -106,8 +106,7 @@ Response Answer(ApiContext& ctx, const Request& r, Reply& reply, const std::stri
 
 Response PasswordFormResponse(Reply& reply, int status, std::string_view code,
                               std::string_view query, bool wrong_try) {
-  Response r =
-      reply.Text(status, "text/html; charset=utf-8", PasswordPage(code, wrong_try, query));
+  Response r = reply.Text(status, "text/html; charset=utf-8", PasswordPage(code, wrong_try, query));
   r.headers.emplace_back("Content-Security-Policy", std::string(kPasswordPageCsp));
   r.headers.emplace_back("X-Frame-Options", "DENY");
   r.headers.emplace_back("Referrer-Policy", "no-referrer");
@@ -130,9 +129,9 @@ void PasswordPost(ApiContext& ctx, const Request& req, Responder& res) {
     refused = ApiError{415, "unsupported_media_type",
                        "send the form as 'Content-Type: application/x-www-form-urlencoded'"};
   } else if (req.body.size() > kMaxPasswordFormBytes) {
-    refused = ApiError{413, "payload_too_large",
-                       "the form is larger than " + std::to_string(kMaxPasswordFormBytes) +
-                           " bytes"};
+    refused =
+        ApiError{413, "payload_too_large",
+                 "the form is larger than " + std::to_string(kMaxPasswordFormBytes) + " bytes"};
   } else if (password = FormField(req.body, "password"); !password) {
     refused = ApiError{400, "invalid_argument",
                        "the form field 'password' is missing or badly percent-encoded"};

@@ -11,7 +11,21 @@
 #include <gtest/gtest.h>
 
 #include "adapters/contract/attempt_counter_contract.hpp"
-#include "service/fakes.hpp"
+#include "ports/clock.hpp"
+
+namespace kurz::service::fakes {
+
+// A clock the test moves. (Not tests/service/fakes.hpp's: this binary needs none of its stores.)
+class FakeClock final : public ports::Clock {
+ public:
+  core::Micros Now() const override { return now_.load(std::memory_order_relaxed); }
+  void Advance(core::Micros by) { now_.fetch_add(by, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<core::Micros> now_{1'795'000'000LL * core::kMicrosPerSecond};
+};
+
+}  // namespace kurz::service::fakes
 
 namespace kurz::testing {
 namespace {

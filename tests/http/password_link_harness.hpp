@@ -105,8 +105,8 @@ class PasswordLinkHarness {
   explicit PasswordLinkHarness(ports::AttemptCounter* shared = nullptr) {
     links_.SetPasswordHasher(&hasher_);
     for (auto& api : api_) {
-      ApiDeps deps{links_, accounts_, clicks_store_, cache_, clicks_, clock_, workers_, {},
-                   nullptr};
+      ApiDeps deps{links_,   accounts_, clicks_store_, cache_, clicks_, clock_,
+                   workers_, {},        nullptr};
       deps.passwords = &hasher_;
       deps.shared_attempts = shared;
       ApiOptions options;

@@ -8,7 +8,6 @@
 
 #include "core/ip.hpp"
 #include "core/redirect.hpp"
-#include "core/short_code.hpp"
 #include "http/error_body.hpp"
 #include "http/password_page.hpp"
 #include "http/redirect.hpp"
@@ -113,16 +112,9 @@ Response PasswordFormResponse(Reply& reply, int status, std::string_view code,
   return r;
 }
 
-void PasswordPost(ApiContext& ctx, const Request& req, Responder& res) {
-  const std::string_view request_id = ctx.ids.For(req);
+void PasswordPost(ApiContext& ctx, const Request& req, Responder& res,
+                  std::string_view request_id) {
   Reply reply{std::string(request_id)};
-  const std::string_view code = req.path.substr(1);
-  if (!core::LooksLikeCode(code)) {  // no link can have this code
-    Response out = reply.Redirect(
-        core::AnswerRedirect({}, 0, core::RedirectRequest{false, req.accept, req.user_agent}));
-    ctx.answers.SendNow(ctx.redirect_route, res, out);
-    return;
-  }
   std::optional<ApiError> refused;
   std::optional<std::string> password;
   if (!IsFormBody(req.content_type)) {

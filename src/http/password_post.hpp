@@ -14,7 +14,8 @@ namespace kurz::http {
 // percent-encoded), the rest is room for fields a browser or a password manager adds.
 inline constexpr std::size_t kMaxPasswordFormBytes = 4096;
 
-// Answers the form: 415 unless it is application/x-www-form-urlencoded, 413 beyond
+// Answers the form (after Redirect checked the code's shape and the per-IP redirect limit):
+// 415 unless it is application/x-www-form-urlencoded, 413 beyond
 // kMaxPasswordFormBytes, 400 without a readable `password` field (all on the loop); then, on a
 // worker: 404/410 (or the expired_url redirect) as GET answers, 405 for a link without a password
 // (POST is only the password form's), 429 with Retry-After after more than 5 wrong tries per
@@ -22,7 +23,7 @@ inline constexpr std::size_t kMaxPasswordFormBytes = 4096;
 // again with 401 for a wrong password (a JSON 401 password_required for Accept:
 // application/json), and for the right one the link's own answer (its redirect, one click,
 // Cache-Control: no-store).
-void PasswordPost(ApiContext& ctx, const Request& req, Responder& res);
+void PasswordPost(ApiContext& ctx, const Request& req, Responder& res, std::string_view request_id);
 
 // The password form page with its headers (no-store, a Content-Security-Policy that lets it load
 // nothing): 200 on GET, 401 after a wrong try. query: the request's, kept in the form's action.

@@ -138,12 +138,8 @@ Response AnswerLinkWithOptions(ApiContext& ctx, const Request& r, Reply& reply,
 }
 
 void Redirect(ApiContext& ctx, const Request& req, Responder& res) {
-  if (req.method == Method::kPost) {  // a password form sent back (http/password_post.hpp)
-    PasswordPost(ctx, req, res);
-    return;
-  }
   const std::string_view request_id = ctx.ids.For(req);
-  if (!IsGetLike(req.method)) {
+  if (!IsGetLike(req.method) && req.method != Method::kPost) {
     const std::string body =
         ErrorBody("method_not_allowed", std::string(req.method_text) + " is not allowed here");
     const Header headers[] = {{"X-Request-Id", request_id},
@@ -190,6 +186,10 @@ void Redirect(ApiContext& ctx, const Request& req, Responder& res) {
     }
   }
 
+  if (req.method == Method::kPost) {  // a password form sent back (http/password_post.hpp)
+    PasswordPost(ctx, req, res, request_id);
+    return;
+  }
   const core::Micros now = ctx.deps.clock.Now();
   int status = 0;
   bool click = false;

@@ -102,7 +102,8 @@ inline constexpr std::string_view kForm = "application/x-www-form-urlencoded";
 // failure limit, which uses `shared` (Redis in cluster mode) when given.
 class PasswordLinkHarness {
  public:
-  explicit PasswordLinkHarness(ports::AttemptCounter* shared = nullptr) {
+  explicit PasswordLinkHarness(ports::AttemptCounter* shared = nullptr,
+                               std::int64_t rate_limit_redirect = 0) {
     links_.SetPasswordHasher(&hasher_);
     for (auto& api : api_) {
       ApiDeps deps{links_,   accounts_, clicks_store_, cache_, clicks_, clock_,
@@ -111,6 +112,7 @@ class PasswordLinkHarness {
       deps.shared_attempts = shared;
       ApiOptions options;
       options.base_url = "https://sho.rt";
+      options.rate_limit_redirect = rate_limit_redirect;
       api = std::make_unique<Api>(std::move(deps), options, 1);
     }
     auto user = accounts_.CreateUser("alice@example.com", "free");

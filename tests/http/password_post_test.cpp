@@ -158,5 +158,23 @@ TEST_F(PasswordLinkTest, TheQueryOfTheShortUrlSurvivesTheFormForForwardQuery) {
   EXPECT_EQ(a.Header("Location"), "https://example.com/secret?utm_source=mail&x=1");
 }
 
+TEST(PasswordLinkRedirectLimit, PostsCountAgainstThePerIpRedirectLimitToo) {
+  // --rate-limit-redirect 3: a fourth request a second from one address is refused before any
+  // form is read or password hashed.
+  PasswordLinkHarness kurz(nullptr, 3);
+  const std::string code = kurz.Create({{"password", "correct horse"}});
+  int refused = 0;
+  for (int i = 0; i < 6; ++i) {
+    const Answer a = kurz.Post(code, "password=correct+horse");
+    if (a.status == 429) {
+      ++refused;
+      EXPECT_TRUE(a.Header("Retry-After"));
+    } else {
+      EXPECT_EQ(a.status, 301) << a.Describe();
+    }
+  }
+  EXPECT_GE(refused, 2);
+}
+
 }  // namespace
 }  // namespace kurz::http::testing

@@ -25,8 +25,8 @@ class PasswordTest : public KurzTest {
 };
 
 TEST_F(PasswordTest, TheRightPasswordAnswersTheRedirectAndRecordsOneClick) {
-  const json link = CreateLink({{"url", UniqueUrl()}, {"password", "correct horse"},
-                                {"redirect_type", 302}});
+  const json link =
+      CreateLink({{"url", UniqueUrl()}, {"password", "correct horse"}, {"redirect_type", 302}});
   const std::string code = link["code"];
   EXPECT_EQ(Visit("/" + code).status, 200);  // the form: no click
   const Reply a = Submit(code, "password=correct+horse");
@@ -70,8 +70,8 @@ TEST_F(PasswordTest, TheSixthWrongTryInAMinuteIs429AndTheRightOneWaitsToo) {
 
 TEST_F(PasswordTest, BadFormsAreRefusedWithJsonErrors) {
   const std::string code = NewPasswordLink();
-  const Reply json_body = Anonymous().Send("POST", "/" + code, R"({"password":"correct horse"})",
-                                           "application/json");
+  const Reply json_body =
+      Anonymous().Send("POST", "/" + code, R"({"password":"correct horse"})", "application/json");
   EXPECT_EQ(json_body.status, 415) << json_body.Describe();
   EXPECT_EQ(json_body.ErrorCode(), "unsupported_media_type");
   const Reply big = Submit(code, "password=x&pad=" + std::string(5000, 'p'));

@@ -20,6 +20,7 @@ ApiContext::ApiContext(ApiDeps d, ApiOptions o, int loops)
       ids(options.click_id_prefix, loops),
       api_limit(options.rate_limit_api, deps.shared_limits, deps.clock),
       redirect_limiter(options.rate_limit_redirect),
+      password_guard(deps.clock, deps.shared_attempts),
       answers(metrics) {
   while (!options.base_url.empty() && options.base_url.back() == '/') options.base_url.pop_back();
 }

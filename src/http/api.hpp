@@ -12,8 +12,10 @@
 #include "http/metrics.hpp"
 #include "http/server.hpp"
 #include "http/worker_pool.hpp"
+#include "ports/attempt_counter.hpp"
 #include "ports/click_log.hpp"
 #include "ports/clock.hpp"
+#include "ports/password_hasher.hpp"
 #include "ports/rate_limit_store.hpp"
 #include "ports/realtime_counters.hpp"
 #include "ports/user_agent_parser.hpp"
@@ -72,6 +74,12 @@ struct ApiDeps {
   // Tells bots from people for click budgets (the classification the analytics use); null:
   // every GET is a person's.
   ports::UserAgentParser* user_agents = nullptr;
+  // Checks link passwords (POST /{code}, on the workers); null: POST /{code} answers 503.
+  ports::PasswordHasher* passwords = nullptr;
+  // Wrong link passwords per client and link, shared by every instance (cluster mode); null:
+  // per process. When it cannot answer the per-process count decides (counted in
+  // kurz_password_limit_fallbacks_total).
+  ports::AttemptCounter* shared_attempts = nullptr;
 };
 
 // The HTTP face of kurz: routing, request ids, authentication, rate limits, the redirect path

@@ -63,33 +63,4 @@ std::string PreviewPage(const core::OpenGraph& og, std::string_view url) {
   return page;
 }
 
-std::string PasswordPage(std::string_view code, bool wrong_try) {
-  const std::string action = "/" + EscapeHtml(code);
-  std::string page =
-      "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-      "<meta name=\"robots\" content=\"noindex\">\n"
-      "<title>Password required</title>\n"
-      "<style>body{font-family:system-ui,sans-serif;max-width:26rem;margin:4rem auto;"
-      "padding:0 1rem;line-height:1.5}label,input,button{display:block;width:100%;"
-      "box-sizing:border-box;font-size:1rem}input{padding:.5rem;margin:.25rem 0 1rem}"
-      "button{padding:.6rem}.error{color:#a00000;font-weight:600}</style>\n"
-      "</head>\n<body><main>\n<h1>This link is protected</h1>\n";
-  if (wrong_try) {
-    page +=
-        "<p class=\"error\" role=\"alert\" id=\"error\">That password is not right. Try "
-        "again.</p>\n";
-  } else {
-    page += "<p>Enter the password to continue.</p>\n";
-  }
-  page += "<form method=\"post\" action=\"" + action +
-          "\" enctype=\"application/x-www-form-urlencoded\">\n"
-          "<label for=\"password\">Password</label>\n"
-          "<input id=\"password\" name=\"password\" type=\"password\" required "
-          "autocomplete=\"current-password\" autofocus";
-  if (wrong_try) page += " aria-describedby=\"error\" aria-invalid=\"true\"";
-  page += ">\n<button type=\"submit\">Continue</button>\n</form>\n</main></body></html>\n";
-  return page;
-}
-
 }  // namespace kurz::http

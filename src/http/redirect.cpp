@@ -12,6 +12,7 @@
 #include "core/short_code.hpp"
 #include "http/error_body.hpp"
 #include "http/link_pages.hpp"
+#include "http/password_post.hpp"
 
 namespace kurz::http {
 
@@ -101,7 +102,7 @@ Response AnswerLinkWithOptions(ApiContext& ctx, const Request& r, Reply& reply,
         return reply.Error(401, "password_required",
                            "this link has a password: POST it as the form field password");
       }
-      return reply.Text(200, answer.content_type, PasswordPage(code, false));
+      return PasswordFormResponse(reply, 200, code, r.query, false);
     }
     case core::RedirectStep::kPreview: {
       Response out = reply.Text(
@@ -138,7 +139,7 @@ Response AnswerLinkWithOptions(ApiContext& ctx, const Request& r, Reply& reply,
 
 void Redirect(ApiContext& ctx, const Request& req, Responder& res) {
   const std::string_view request_id = ctx.ids.For(req);
-  if (!IsGetLike(req.method)) {
+  if (!IsGetLike(req.method) && req.method != Method::kPost) {
     const std::string body =
         ErrorBody("method_not_allowed", std::string(req.method_text) + " is not allowed here");
     const Header headers[] = {{"X-Request-Id", request_id},
@@ -185,6 +186,10 @@ void Redirect(ApiContext& ctx, const Request& req, Responder& res) {
     }
   }
 
+  if (req.method == Method::kPost) {  // a password form sent back (http/password_post.hpp)
+    PasswordPost(ctx, req, res, request_id);
+    return;
+  }
   const core::Micros now = ctx.deps.clock.Now();
   int status = 0;
   bool click = false;

@@ -13,6 +13,7 @@
 
 #include "core/error.hpp"
 #include "ports/account_store.hpp"
+#include "ports/attempt_counter.hpp"
 #include "ports/click_log.hpp"
 #include "ports/click_source.hpp"
 #include "ports/clock.hpp"
@@ -58,6 +59,7 @@ struct SharedTier {
   ports::SharedCache* cache = nullptr;
   ports::InvalidationBus* bus = nullptr;
   ports::RateLimitStore* limits = nullptr;
+  ports::AttemptCounter* attempts = nullptr;    // wrong link passwords per client and link
   ports::RealtimeCounters* realtime = nullptr;  // click counters kurz worker keeps up to date
   std::string description;                      // for the start-up line (passwords redacted)
   std::function<core::Result<void>()> ping;     // null without a shared tier

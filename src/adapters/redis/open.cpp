@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "adapters/redis/attempt_counter.hpp"
 #include "adapters/redis/client.hpp"
 #include "adapters/redis/invalidation_bus.hpp"
 #include "adapters/redis/rate_limit_store.hpp"
@@ -18,6 +19,7 @@ struct Bundle {
   std::unique_ptr<RedisSharedCache> cache;
   std::unique_ptr<RedisInvalidationBus> bus;
   std::unique_ptr<RedisRateLimitStore> limits;
+  std::unique_ptr<RedisAttemptCounter> attempts;
   std::unique_ptr<RedisRealtimeCounters> realtime;
   Bundle() = default;
   Bundle(const Bundle&) = delete;
@@ -38,11 +40,13 @@ core::Result<SharedTier> Open(std::string_view url, const CacheOptions& options)
   bundle->cache = std::make_unique<RedisSharedCache>(*bundle->client, prefix);
   bundle->bus = std::make_unique<RedisInvalidationBus>(*bundle->client, prefix + "invalidate");
   bundle->limits = std::make_unique<RedisRateLimitStore>(*bundle->client, prefix);
+  bundle->attempts = std::make_unique<RedisAttemptCounter>(*bundle->client, prefix);
   bundle->realtime = std::make_unique<RedisRealtimeCounters>(*bundle->client, prefix);
   SharedTier out;
   out.cache = bundle->cache.get();
   out.bus = bundle->bus.get();
   out.limits = bundle->limits.get();
+  out.attempts = bundle->attempts.get();
   out.realtime = bundle->realtime.get();
   out.description = RedactRedisUrl(url);
   // Ready when Redis answers and the invalidation subscription is up (until it is, deletes made

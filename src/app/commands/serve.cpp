@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "adapters/argon2/argon2_hasher.hpp"
 #include "adapters/geoip/maxmind_locator.hpp"
 #include "adapters/geoip/no_geo_locator.hpp"
 #include "adapters/uap/uap_parser.hpp"
@@ -406,6 +407,8 @@ int Serve(int argc, char** argv) {
   const std::string base_url = config->base_url.empty() ? "http://" + host_port : config->base_url;
   const std::string self_host = base_url.substr(base_url.find("://") + 3);
   service::LinkService links(*backends->links, codes, cache, clock, self_host, tier);
+  adapters::argon2::Argon2Hasher passwords;  // link passwords: argon2id (decision 0009)
+  links.SetPasswordHasher(&passwords);
   http::WorkerPool workers(config->workers, 10'000);
   http::WorkerPool lookups(threads, 10'000, "kurz-lookup");
 
@@ -439,6 +442,8 @@ int Serve(int argc, char** argv) {
   }
   for (const auto& check : backends->replica_checks) deps.readiness.push_back(check);
   deps.shared_limits = shared->limits;
+  deps.passwords = &passwords;
+  deps.shared_attempts = shared->attempts;
   deps.extra_metrics = [&pipeline, &links, sink = sink->get(),
                         replicas = backends->replica_metrics](core::MetricsWriter& w) {
     if (replicas) replicas(w);

@@ -9,6 +9,7 @@
 #include "http/middleware.hpp"
 #include "http/reply.hpp"
 #include "http/route_table.hpp"
+#include "service/password_guard.hpp"
 #include "service/rate_limiter.hpp"
 
 // What the kurz API's handlers share: the dependencies, options and per-process state, the
@@ -26,6 +27,7 @@ struct ApiContext {
   RequestIds ids;
   ApiRateLimit api_limit;
   service::RateLimiter redirect_limiter;
+  service::PasswordGuard password_guard;  // POST /{code}: the wrong-password limit
   Answerer answers;
 };
 

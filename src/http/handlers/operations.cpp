@@ -53,6 +53,10 @@ Response MetricsText(ApiContext& ctx, const Call& call) {
             "API rate-limit checks decided by the per-process limiter because the shared store "
             "did not answer.",
             static_cast<double>(ctx.api_limit.Fallbacks()));
+  w.Counter("kurz_password_limit_fallbacks_total",
+            "Link password tries counted by this process alone because the shared store did not "
+            "answer.",
+            static_cast<double>(ctx.password_guard.fallbacks()));
   w.Counter("kurz_backend_errors_total",
             "Requests answered 500 or 503 because a backend (the database) failed.",
             static_cast<double>(ctx.answers.BackendErrors()));

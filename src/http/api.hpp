@@ -14,6 +14,7 @@
 #include "http/worker_pool.hpp"
 #include "ports/click_log.hpp"
 #include "ports/clock.hpp"
+#include "ports/qr_encoder.hpp"
 #include "ports/rate_limit_store.hpp"
 #include "ports/realtime_counters.hpp"
 #include "service/account_service.hpp"
@@ -59,6 +60,8 @@ struct ApiDeps {
   // Real-time counters kept by `kurz worker` (cluster mode with Kafka): shown as "realtime" in
   // the stats; null: not shown. When they cannot be read the stats are answered without them.
   ports::RealtimeCounters* realtime = nullptr;
+  // Draws GET /v1/urls/{code}/qr; null: that route answers 404.
+  const ports::QrEncoder* qr = nullptr;
 };
 
 // The HTTP face of kurz: routing, request ids, authentication, rate limits, the redirect path

@@ -36,6 +36,9 @@ constexpr std::array kRoutes = {
              Permit::Needs(kPermRead), kWorker, h::LinkStats},
     ApiRoute{Method::kGet, "/v1/urls/{code}/stats/timeseries", "/v1/urls/{code}/stats/timeseries",
              Permit::Needs(kPermRead), kWorker, h::LinkTimeseries},
+    // Drawing a 2048 px PNG takes milliseconds: on a worker, never on a loop.
+    ApiRoute{Method::kGet, "/v1/urls/{code}/qr", "/v1/urls/{code}/qr", Permit::Needs(kPermRead),
+             kWorker, h::LinkQr},
 
     // Keys manage keys within their own permissions (AccountService filters by subset).
     ApiRoute{Method::kGet, "/v1/api-keys", "/v1/api-keys", Permit::AnyPermission(), kWorker,

@@ -23,8 +23,8 @@ inline constexpr int kQrMaxMargin = 16;
 
 struct QrOptions {
   QrFormat format = QrFormat::kSvg;
-  int size = 512;   // kQrMinSize..kQrMaxSize: the image is size × size pixels
-  int margin = 4;   // 0..kQrMaxMargin: the quiet zone around the symbol, in modules
+  int size = 512;  // kQrMinSize..kQrMaxSize: the image is size × size pixels
+  int margin = 4;  // 0..kQrMaxMargin: the quiet zone around the symbol, in modules
   QrEcc ecc = QrEcc::kMedium;
   std::uint32_t fg = 0x000000;  // 0xRRGGBB of the dark modules
   std::uint32_t bg = 0xffffff;  // 0xRRGGBB of the light modules and the quiet zone

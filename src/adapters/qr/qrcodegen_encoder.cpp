@@ -63,10 +63,9 @@ ports::Result<QrCode> EncodeSymbol(std::string_view text, QrEcc ecc) {
                                   ToQrcodegen(ecc), QrCode::MIN_VERSION, QrCode::MAX_VERSION,
                                   /*mask=*/-1, /*boostEcl=*/false);
   } catch (const qrcodegen::data_too_long&) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "the text (" + std::to_string(text.size()) +
-                    " bytes) does not fit in a QR code at ecc " + EccLetter(ecc) +
-                    "; a lower ecc holds more");
+    return Fail(ErrorCode::kInvalidArgument, "the text (" + std::to_string(text.size()) +
+                                                 " bytes) does not fit in a QR code at ecc " +
+                                                 EccLetter(ecc) + "; a lower ecc holds more");
   } catch (const std::exception& e) {
     return Fail(ErrorCode::kInternal, std::string("qrcodegen: ") + e.what());
   }
@@ -165,9 +164,9 @@ ports::Result<std::string> Png(const QrCode& symbol, const QrOptions& options) {
 ports::Result<QrImage> QrcodegenEncoder::Encode(std::string_view text,
                                                 const QrOptions& options) const {
   if (options.size < ports::kQrMinSize || options.size > ports::kQrMaxSize) {
-    return Fail(ErrorCode::kInvalidArgument,
-                "size must be from " + std::to_string(ports::kQrMinSize) + " to " +
-                    std::to_string(ports::kQrMaxSize) + " pixels");
+    return Fail(ErrorCode::kInvalidArgument, "size must be from " +
+                                                 std::to_string(ports::kQrMinSize) + " to " +
+                                                 std::to_string(ports::kQrMaxSize) + " pixels");
   }
   if (options.margin < 0 || options.margin > ports::kQrMaxMargin) {
     return Fail(ErrorCode::kInvalidArgument,

@@ -20,6 +20,7 @@
 
 #include "adapters/geoip/maxmind_locator.hpp"
 #include "adapters/geoip/no_geo_locator.hpp"
+#include "adapters/qr/qrcodegen_encoder.hpp"
 #include "adapters/uap/uap_parser.hpp"
 #include "analytics/aggregator.hpp"
 #include "app/backends.hpp"
@@ -382,6 +383,8 @@ int Serve(int argc, char** argv) {
   std::memcpy(&api_options.click_id_prefix, prefix.data(), prefix.size());
 
   http::ApiDeps deps{links, accounts, *backends->stats, cache, clicks, clock, workers, {}, nullptr};
+  const adapters::qr::QrcodegenEncoder qr_encoder;
+  deps.qr = &qr_encoder;
   deps.readiness.push_back(PingCheck("database", backends->ping));
   if (shared->ping) deps.readiness.push_back(PingCheck("cache", shared->ping));
   if (*sink != nullptr) {

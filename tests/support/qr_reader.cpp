@@ -27,8 +27,7 @@ std::vector<std::string> ZbarRead(std::string_view image, std::string_view exten
   }
   // The path is ours (letters, digits, '/', '-', '.'), so it needs no quoting beyond '…'.
   const std::string errors = path + ".err";
-  const std::string command =
-      "zbarimg --quiet --raw --nodbus -- '" + path + "' 2>'" + errors + "'";
+  const std::string command = "zbarimg --quiet --raw --nodbus -- '" + path + "' 2>'" + errors + "'";
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) throw std::runtime_error("popen failed");
   std::string output;
@@ -159,11 +158,11 @@ std::string RasteriseSvg(std::string_view svg, int scale) {
   ppm.reserve(ppm.size() + static_cast<std::size_t>(side) * static_cast<std::size_t>(side) * 3);
   for (int py = 0; py < side; ++py) {
     for (int px = 0; px < side; ++px) {
-      const std::uint32_t c = dark[static_cast<std::size_t>(py / scale) *
-                                       static_cast<std::size_t>(units) +
-                                   static_cast<std::size_t>(px / scale)]
-                                  ? fg
-                                  : bg;
+      const std::uint32_t c =
+          dark[static_cast<std::size_t>(py / scale) * static_cast<std::size_t>(units) +
+               static_cast<std::size_t>(px / scale)]
+              ? fg
+              : bg;
       ppm += static_cast<char>(c >> 16);
       ppm += static_cast<char>((c >> 8) & 0xffU);
       ppm += static_cast<char>(c & 0xffU);

@@ -25,10 +25,10 @@ using ports::QrFormat;
 using ports::QrImage;
 using ports::QrOptions;
 using testing::DecodePng;
-using testing::Pixels;
-using testing::ZbarRead;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using testing::Pixels;
+using testing::ZbarRead;
 
 constexpr std::string_view kShortUrl = "http://127.0.0.1:8080/aB3xY9z";
 // 50 bytes, where each level needs a bigger version (byte mode: L 3, M 4, Q 5, H 6).
@@ -84,8 +84,7 @@ TEST_P(QrEncoderFormats, SizeEdgesReadBack) {
     options.size = size;
     options.margin = 2;  // at 64 px a 29-module code with margin 4 would get 1 px modules
     const QrImage image = EncodeOk(kShortUrl, options);
-    EXPECT_THAT(Read(image, GetParam()), ElementsAre(std::string(kShortUrl)))
-        << "size " << size;
+    EXPECT_THAT(Read(image, GetParam()), ElementsAre(std::string(kShortUrl))) << "size " << size;
     if (GetParam() == QrFormat::kPng) {
       const Pixels pixels = DecodePng(image.bytes);
       EXPECT_EQ(pixels.width, size);
@@ -105,7 +104,7 @@ TEST_P(QrEncoderFormats, LargestMarginReadsBack) {
   EXPECT_THAT(Read(image, GetParam()), ElementsAre(std::string(kShortUrl)));
   if (GetParam() == QrFormat::kSvg) {
     EXPECT_EQ(SvgNumber(image.bytes, "viewBox", 2), 29 + 2 * 16);  // version 3 at ecc M
-    EXPECT_THAT(image.bytes, HasSubstr("M16,16h7v1h-7z"));  // the top-left finder's top row
+    EXPECT_THAT(image.bytes, HasSubstr("M16,16h7v1h-7z"));         // the top-left finder's top row
   }
 }
 
@@ -127,8 +126,7 @@ TEST_P(QrEncoderFormats, DarkOnLightColoursReadBack) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Both, QrEncoderFormats,
-                         ::testing::Values(QrFormat::kSvg, QrFormat::kPng),
+INSTANTIATE_TEST_SUITE_P(Both, QrEncoderFormats, ::testing::Values(QrFormat::kSvg, QrFormat::kPng),
                          [](const auto& info) { return Extension(info.param); });
 
 TEST(QrEncoder, PngModulesAreWholePixelsAndTheSymbolIsCentred) {

@@ -144,7 +144,8 @@ TEST_F(QrTest, EveryBadParameterIsAClearBadRequest) {
       {"fg=abcdef&bg=ABCDEF", "fg and bg must differ"},
       {"download=yes", "download must be 0 or 1"},
   };
-  for (const auto& [query, about] : cases) ExpectInvalid(Admin().Get(QrPath(code, query)), query, about);
+  for (const auto& [query, about] : cases)
+    ExpectInvalid(Admin().Get(QrPath(code, query)), query, about);
   // Parameters kurz does not know are ignored, as on every endpoint.
   EXPECT_EQ(Admin().Get(QrPath(code, "utm_source=x")).status, 200);
 }

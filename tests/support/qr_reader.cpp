@@ -142,9 +142,13 @@ std::string RasteriseSvg(std::string_view svg, int scale) {
     const int run = number();
     if (d.compare(pos, 2, "v1") != 0) throw std::runtime_error("path: expected v1");
     pos += 2;
-    if (d[pos++] != 'h' || number() != -run || d[pos++] != 'z') {
-      throw std::runtime_error("path: expected h-<run>z");
-    }
+    const auto expect = [&](char c) {
+      if (d[pos] != c) throw std::runtime_error(std::string("path: expected ") + c);
+      ++pos;
+    };
+    expect('h');
+    if (number() != -run) throw std::runtime_error("path: expected h-<run>");
+    expect('z');
     if (x < 0 || y < 0 || run <= 0 || x + run > units || y >= units) {
       throw std::runtime_error("path: a run outside the viewBox");
     }

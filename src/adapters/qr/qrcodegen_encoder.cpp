@@ -94,8 +94,15 @@ std::string Svg(const QrCode& symbol, const QrOptions& options) {
       int run = 1;
       while (x + run < modules && symbol.getModule(x + run, y)) ++run;
       const std::string length = std::to_string(run);
-      path += 'M' + std::to_string(x + options.margin) + ',' + std::to_string(y + options.margin) +
-              'h' + length + "v1h-" + length + 'z';
+      path += 'M';
+      path += std::to_string(x + options.margin);
+      path += ',';
+      path += std::to_string(y + options.margin);
+      path += 'h';
+      path += length;
+      path += "v1h-";
+      path += length;
+      path += 'z';
       x += run;
     }
   }
@@ -121,7 +128,7 @@ ports::Result<std::string> Png(const QrCode& symbol, const QrOptions& options) {
     std::uint8_t* first_row = &pixels[static_cast<std::size_t>(origin + y * scale) * side];
     for (int x = 0; x < modules; ++x) {
       if (!symbol.getModule(x, y)) continue;
-      std::uint8_t* cell = first_row + origin + x * scale;
+      std::uint8_t* cell = first_row + static_cast<std::ptrdiff_t>(origin + x * scale);
       for (int i = 0; i < scale; ++i) cell[i] = 1;
     }
     for (int r = 1; r < scale; ++r) {  // the module's other pixel rows repeat its first

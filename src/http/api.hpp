@@ -16,6 +16,7 @@
 #include "ports/click_log.hpp"
 #include "ports/clock.hpp"
 #include "ports/password_hasher.hpp"
+#include "ports/qr_encoder.hpp"
 #include "ports/rate_limit_store.hpp"
 #include "ports/realtime_counters.hpp"
 #include "ports/user_agent_parser.hpp"
@@ -80,6 +81,8 @@ struct ApiDeps {
   // per process. When it cannot answer the per-process count decides (counted in
   // kurz_password_limit_fallbacks_total).
   ports::AttemptCounter* shared_attempts = nullptr;
+  // Draws GET /v1/urls/{code}/qr; null: that route answers 404.
+  const ports::QrEncoder* qr = nullptr;
 };
 
 // The HTTP face of kurz: routing, request ids, authentication, rate limits, the redirect path

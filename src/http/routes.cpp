@@ -46,6 +46,9 @@ constexpr std::array kRoutes = {
              Permit::Needs(kPermRead), kWorker, h::LinkStats},
     ApiRoute{Method::kGet, "/v1/urls/{code}/stats/timeseries", "/v1/urls/{code}/stats/timeseries",
              Permit::Needs(kPermRead), kWorker, h::LinkTimeseries},
+    // Drawing a 2048 px PNG takes milliseconds: on a worker, never on a loop.
+    ApiRoute{Method::kGet, "/v1/urls/{code}/qr", "/v1/urls/{code}/qr", Permit::Needs(kPermRead),
+             kWorker, h::LinkQr},
 
     ApiRoute{Method::kGet, "/v1/tags", "/v1/tags", Permit::Needs(kPermRead), kWorker, h::ListTags},
 

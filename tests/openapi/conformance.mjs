@@ -483,6 +483,24 @@ try {
   await call("GET", "/v1/urls/NoSuchCode9/stats/timeseries", { expect: 404 });
   await call("POST", `/v1/urls/${code}/stats`, { json: {}, expect: 405 });
 
+  // QR codes: both formats, every parameter, each refusal.
+  const qr = `/v1/urls/${code}/qr`;
+  await call("GET", qr, { expect: 200 });
+  await call("HEAD", qr, { expect: 200 });
+  await call("GET", `${qr}?format=png&size=2048&margin=0&ecc=H&fg=1A237E&bg=fff8e1&download=1`,
+    { expect: 200 });
+  await call("GET", `${qr}?format=svg&size=64&margin=1&ecc=L&download=0`, { expect: 200 });
+  for (const bad of ["format=jpg", "size=63", "size=2049", "size=5x", "margin=-1", "margin=17",
+    "ecc=X", "ecc=m", "fg=12345", "bg=zzzzzz", "fg=%23000000", "download=yes"]) {
+    await call("GET", `${qr}?${bad}`, { expect: 400 });
+  }
+  await call("GET", `${qr}?fg=000000&bg=000000`, { expect: 400, beyond: "fg must differ from bg" });
+  await call("GET", `${qr}?size=64&margin=16&ecc=H`,
+    { expect: 400, beyond: "size below the modules plus twice the margin" });
+  await call("GET", "/v1/urls/NoSuchCode9/qr", { expect: 404 });
+  await call("GET", qr, { key: null, expect: 401 });
+  await call("POST", qr, { json: {}, expect: 405 });
+
   await call("DELETE", `/v1/urls/${temp.json.code}`, { expect: 204 });
   await call("DELETE", `/v1/urls/${temp.json.code}`, { expect: 404 });
   await call("GET", `/${temp.json.code}`, { key: null, expect: 410 });

@@ -27,6 +27,7 @@
 #include "adapters/argon2/argon2_hasher.hpp"
 #include "adapters/geoip/maxmind_locator.hpp"
 #include "adapters/geoip/no_geo_locator.hpp"
+#include "adapters/qr/qrcodegen_encoder.hpp"
 #include "adapters/uap/uap_parser.hpp"
 #include "analytics/aggregator.hpp"
 #include "app/backends.hpp"
@@ -427,6 +428,8 @@ int Serve(int argc, char** argv) {
 
   http::ApiDeps deps{links, accounts, *backends->stats, cache, clicks, clock, workers, {}, nullptr};
   deps.user_agents = enrichment->user_agents.get();
+  const adapters::qr::QrcodegenEncoder qr_encoder;
+  deps.qr = &qr_encoder;
   deps.readiness.push_back(PingCheck("database", backends->ping));
   if (shared->ping) deps.readiness.push_back(PingCheck("cache", shared->ping));
   if (*sink != nullptr) {

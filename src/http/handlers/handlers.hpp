@@ -18,6 +18,8 @@ Response BulkCreateLinks(ApiContext& ctx, const Call& call);
 // stats.cpp
 Response LinkStats(ApiContext& ctx, const Call& call);
 Response LinkTimeseries(ApiContext& ctx, const Call& call);
+// qr.cpp
+Response LinkQr(ApiContext& ctx, const Call& call);
 // keys.cpp
 Response CreateKey(ApiContext& ctx, const Call& call);
 Response ListKeys(ApiContext& ctx, const Call& call);

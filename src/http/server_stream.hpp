@@ -41,7 +41,7 @@ class StreamedBody : public std::enable_shared_from_this<StreamedBody> {
   enum class State { kMore, kEnd, kFailed };
   struct Piece {
     State state;
-    std::string_view data;  // valid until the next Produce
+    std::string_view data;   // valid until the next Produce
     std::string_view error;  // kFailed: why
   };
   // The outcome of the last Produce, on the loop after its `ready`.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "http/handlers/context.hpp"
+#include "http/handlers/handlers.hpp"
 #include "http/metrics.hpp"
 #include "http/openapi.hpp"
 #include "http/redirect.hpp"
@@ -118,6 +119,21 @@ TEST(HttpRoutesTest, OnlyOperationsEndpointsArePublic) {
                             row.pattern == "/metrics" || row.pattern == "/v1/openapi.json";
     EXPECT_EQ(row.permit.kind == Permit::Kind::kPublic, operations) << row.pattern;
   }
+}
+
+// "export" looks like a code: the literal route must win over /v1/urls/{code}, for GET and HEAD.
+TEST(HttpRoutesTest, ExportIsNotTakenForALinkCode) {
+  Metrics metrics;
+  const RouteTable<ApiRoute> table(ApiRoutes(), metrics);
+  for (const Method method : {Method::kGet, Method::kHead}) {
+    const auto match = table.Find(method, "/v1/urls/export");
+    ASSERT_TRUE(match && match->row);
+    EXPECT_EQ(match->row->handler, &handlers::ExportLinks);
+    EXPECT_EQ(match->row->permit.permission, core::kPermRead);
+  }
+  const auto link = table.Find(Method::kGet, "/v1/urls/exports");
+  ASSERT_TRUE(link && link->row);
+  EXPECT_EQ(link->row->handler, &handlers::GetLink);
 }
 
 struct TestRow {

@@ -11,6 +11,8 @@ Response CreateLink(ApiContext& ctx, const Call& call);
 Response ListLinks(ApiContext& ctx, const Call& call);
 Response GetLink(ApiContext& ctx, const Call& call);
 Response DeleteLink(ApiContext& ctx, const Call& call);
+// export.cpp
+Response ExportLinks(ApiContext& ctx, const Call& call);
 // stats.cpp
 Response LinkStats(ApiContext& ctx, const Call& call);
 Response LinkTimeseries(ApiContext& ctx, const Call& call);

@@ -119,7 +119,7 @@ class StreamHandler : public kh::Handler {
       return n == 0 || next < n;
     };
     if (refuse) {
-      response.stream->run = [](std::function<void()>) { return false; };
+      response.stream->run = [](const std::function<void()>&) { return false; };
     } else {
       response.stream->run = [this](std::function<void()> task) {
         return runner_.Submit(std::move(task));
@@ -253,7 +253,7 @@ TEST_F(ServerStreamTest, AClientThatLeavesStopsTheProducer) {
     ASSERT_TRUE(kt::SendRaw(fd.get(), kt::FormatRequest("GET", "/stream?n=0&size=65536")));
     char buf[65536];
     std::size_t got = 0;
-    while (got < 300 * 1024) {
+    while (got < std::size_t{300} * 1024) {
       const auto n = ::recv(fd.get(), buf, sizeof buf, 0);
       ASSERT_GT(n, 0);
       got += static_cast<std::size_t>(n);

@@ -576,8 +576,9 @@ void Connection::AppendResponse(int status, const Headers& headers, std::string_
 void Connection::StartStream(Response& response) {
   const bool has_body =
       request_.method != Method::kHead && detail::StatusAllowsBody(response.status);
-  // An HTTP/1.0 client cannot take chunks: its body ends when the connection closes.
-  stream_chunked_ = store_.version >= 11;
+  // An HTTP/1.0 client cannot take chunks: its body ends when the connection closes. A 204 or
+  // 304 has no body to frame; HEAD announces the framing GET would have.
+  stream_chunked_ = store_.version >= 11 && detail::StatusAllowsBody(response.status);
   if (has_body && !stream_chunked_) closing_ = true;
   AppendResponse(response.status, response.headers, {}, /*streamed=*/true);
   if (!has_body) {

@@ -33,9 +33,15 @@ class Answerer {
   // Answers of 500 or 503 from deferred work: a failing backend (or a bug), never the input.
   std::uint64_t BackendErrors() const { return backend_errors_.load(std::memory_order_relaxed); }
 
+  // Streamed answers cut short because a backend failed after the head was sent (they cannot
+  // become a 500): their producers count them here.
+  void CountStreamError() { stream_errors_.fetch_add(1, std::memory_order_relaxed); }
+  std::uint64_t StreamErrors() const { return stream_errors_.load(std::memory_order_relaxed); }
+
  private:
   Metrics& metrics_;
   std::atomic<std::uint64_t> backend_errors_{0};
+  std::atomic<std::uint64_t> stream_errors_{0};
 };
 
 }  // namespace kurz::http

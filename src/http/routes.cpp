@@ -34,6 +34,9 @@ constexpr std::array kRoutes = {
     ApiRoute{Method::kGet, "/v1/urls", "/v1/urls", Permit::Needs(kPermRead), kWorker, h::ListLinks},
     ApiRoute{Method::kPost, "/v1/urls", "/v1/urls", Permit::Needs(kPermCreate), kWorker,
              h::CreateLink},
+    // Before /v1/urls/{code}: the first pattern that matches a path wins.
+    ApiRoute{Method::kGet, "/v1/urls/export", "/v1/urls/export", Permit::Needs(kPermRead), kWorker,
+             h::ExportLinks},
     ApiRoute{Method::kPost, "/v1/urls/bulk", "/v1/urls/bulk", Permit::Needs(kPermCreate), kWorker,
              h::BulkCreateLinks},
     ApiRoute{Method::kGet, "/v1/urls/{code}", "/v1/urls/{code}", Permit::Needs(kPermRead), kWorker,

@@ -3,7 +3,7 @@
 // ~600-line guideline because it is one state machine: Connection, Loop and Server share one
 // lifetime scheme (shared_ptr loops, slot-indexed connections, deferred answers posted back) that
 // splitting would only spread across headers. The request parser is in server_parser.cpp, the
-// response serialisation in server_response.cpp.
+// response serialisation in server_response.cpp, streamed bodies in server_stream.cpp.
 //
 // Boost 1.74's Asio uses std::exchange without including <utility>; under C++20/23 it must come
 // first (the CMake target also force-includes it).
@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstring>
 #include <exception>
 #include <optional>
@@ -31,6 +32,7 @@
 #include "http/error_body.hpp"
 #include "http/server_internal.hpp"
 #include "http/server_parser.hpp"
+#include "http/server_stream.hpp"
 
 namespace kurz::http {
 
@@ -146,6 +148,9 @@ struct Shared {
   std::atomic<std::uint64_t> connections_total{0};
   std::atomic<std::uint64_t> connections_rejected{0};
   std::atomic<std::uint64_t> protocol_errors{0};
+  std::atomic<std::uint64_t> streams_total{0};
+  std::atomic<std::uint64_t> stream_errors{0};
+  std::atomic<std::uint64_t> streams_abandoned{0};
 };
 
 class Connection;
@@ -254,7 +259,12 @@ class Connection final : public Responder, public std::enable_shared_from_this<C
   void OnTimer(const beast::error_code& ec, std::uint64_t generation);
   void OnDeadline();
   template <class Headers>
-  void AppendResponse(int status, const Headers& headers, std::string_view body);
+  void AppendResponse(int status, const Headers& headers, std::string_view body,
+                      bool streamed = false);
+  void StartStream(Response& response);
+  void RequestPiece();
+  void OnPiece();
+  void EndStream();
 
   Loop& loop_;
   Shared& shared_;
@@ -274,6 +284,11 @@ class Connection final : public Responder, public std::enable_shared_from_this<C
   // Responses not yet written, back to back.
   std::string out_;
   std::optional<Response> deferred_response_;
+  // A streamed body being sent (deferred_ stays set until it ends): at most one piece is
+  // produced or written at a time.
+  std::shared_ptr<detail::StreamedBody> stream_;
+  bool stream_chunked_ = false;
+  bool stream_waiting_ = false;  // a piece is being produced
 
   Clock::time_point deadline_ = kNever;  // when the current wait (read, write, ...) gives up
   Clock::time_point armed_ = kNever;     // when the timer wakes next
@@ -333,13 +348,22 @@ void Connection::Start() {
 void Connection::Pump() {
   if (closed_ || reading_ || writing_ || lingering_) return;
   if (deferred_response_) {
-    deferred_ = false;
-    AppendResponse(deferred_response_->status, deferred_response_->headers,
-                   deferred_response_->body);
+    if (deferred_response_->stream) {
+      StartStream(*deferred_response_);
+    } else {
+      deferred_ = false;
+      AppendResponse(deferred_response_->status, deferred_response_->headers,
+                     deferred_response_->body);
+    }
     deferred_response_.reset();
   }
   if (!deferred_ && !closing_) ProcessInput();
   if (!out_.empty()) return StartWrite();
+  if (stream_) {
+    // Backpressure: the next piece only once the previous one is written.
+    if (!stream_waiting_) RequestPiece();
+    return;
+  }
   if (closing_) {
     // Closing with unread input resets the connection, which can destroy the answer before the
     // client reads it; so drain first when the client may still be sending.
@@ -509,7 +533,8 @@ void Connection::ProtocolError(int status, std::string_view code, std::string_vi
 }
 
 template <class Headers>
-void Connection::AppendResponse(int status, const Headers& headers, std::string_view body) {
+void Connection::AppendResponse(int status, const Headers& headers, std::string_view body,
+                                bool streamed) {
   const auto name = [](const auto& h) -> std::string_view {
     if constexpr (std::is_same_v<std::decay_t<decltype(h)>, Header>) {
       return h.name;
@@ -537,9 +562,81 @@ void Connection::AppendResponse(int status, const Headers& headers, std::string_
       detail::AppendHeader(out_, name(h), value(h));
     }
   }
-  detail::AppendFraming(out_, status, body.size(), close, !close && store_.version == 10);
-  if (request_.method != Method::kHead && detail::StatusAllowsBody(status)) out_.append(body);
+  if (streamed) {
+    detail::AppendStreamFraming(out_, stream_chunked_, close, !close && store_.version == 10);
+  } else {
+    detail::AppendFraming(out_, status, body.size(), close, !close && store_.version == 10);
+    if (request_.method != Method::kHead && detail::StatusAllowsBody(status)) out_.append(body);
+  }
   if (close) closing_ = true;
+}
+
+// Sends the head now; the body follows piece by piece (RequestPiece, OnPiece). HEAD, and
+// statuses without a body, end here.
+void Connection::StartStream(Response& response) {
+  const bool has_body =
+      request_.method != Method::kHead && detail::StatusAllowsBody(response.status);
+  // An HTTP/1.0 client cannot take chunks: its body ends when the connection closes. A 204 or
+  // 304 has no body to frame; HEAD announces the framing GET would have.
+  stream_chunked_ = store_.version >= 11 && detail::StatusAllowsBody(response.status);
+  if (has_body && !stream_chunked_) closing_ = true;
+  AppendResponse(response.status, response.headers, {}, /*streamed=*/true);
+  if (!has_body) {
+    deferred_ = false;
+    return;
+  }
+  shared_.streams_total.fetch_add(1, std::memory_order_relaxed);
+  try {
+    stream_ = std::make_shared<detail::StreamedBody>(std::move(response.stream));
+  } catch (...) {
+    return Close();
+  }
+  stream_waiting_ = false;
+}
+
+void Connection::RequestPiece() {
+  stream_waiting_ = true;
+  SetDeadline(kNever);  // the producer's pace; a write the client does not take still times out
+  bool queued = false;
+  try {
+    queued = stream_->Produce([loop = loop_.shared_from_this(), self = shared_from_this()] {
+      asio::post(loop->ioc(), [self] { self->OnPiece(); });
+    });
+  } catch (...) {
+    queued = false;
+  }
+  if (!queued) {
+    shared_.stream_errors.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr, "kurz: streamed response to %.*s cut: no worker took the next piece\n",
+                 static_cast<int>(request_.path.size()), request_.path.data());
+    stream_.reset();
+    Close();
+  }
+}
+
+void Connection::OnPiece() {
+  if (closed_ || !stream_ || !stream_waiting_) return;
+  stream_waiting_ = false;
+  const auto piece = stream_->Take();
+  if (piece.state == detail::StreamedBody::State::kFailed) {
+    // The status line is long gone: closing without the last chunk tells the client the body
+    // is incomplete.
+    shared_.stream_errors.fetch_add(1, std::memory_order_relaxed);
+    std::fprintf(stderr, "kurz: streamed response to %.*s cut by its producer: %.*s\n",
+                 static_cast<int>(request_.path.size()), request_.path.data(),
+                 static_cast<int>(piece.error.size()), piece.error.data());
+    stream_.reset();
+    return Close();
+  }
+  detail::AppendBodyPiece(out_, piece.data, stream_chunked_);
+  if (piece.state == detail::StreamedBody::State::kEnd) EndStream();
+  Pump();
+}
+
+void Connection::EndStream() {
+  if (stream_chunked_) out_.append(detail::kLastChunk);
+  stream_.reset();
+  deferred_ = false;  // the next pipelined request may be read
 }
 
 void Connection::Send(int status, std::span<const Header> headers, std::string_view body) {
@@ -709,6 +806,10 @@ void Connection::Close() {
   (void)socket_.close(ec);
   timer_.cancel();
   deferred_response_.reset();
+  if (stream_) {
+    shared_.streams_abandoned.fetch_add(1, std::memory_order_relaxed);
+    stream_.reset();  // a piece in flight keeps the body alive until its task ends
+  }
   loop_.Remove(*this);
 }
 
@@ -919,6 +1020,9 @@ ServerStats Server::Impl::Stats() const {
   stats.connections_total = shared_->connections_total.load(std::memory_order_relaxed);
   stats.connections_rejected = shared_->connections_rejected.load(std::memory_order_relaxed);
   stats.protocol_errors = shared_->protocol_errors.load(std::memory_order_relaxed);
+  stats.streams_total = shared_->streams_total.load(std::memory_order_relaxed);
+  stats.stream_errors = shared_->stream_errors.load(std::memory_order_relaxed);
+  stats.streams_abandoned = shared_->streams_abandoned.load(std::memory_order_relaxed);
   return stats;
 }
 

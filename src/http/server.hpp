@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -47,11 +48,31 @@ struct Header {
   std::string_view value;
 };
 
+// The body of a streamed response, produced piece by piece off the loop and sent with
+// Transfer-Encoding: chunked (to an HTTP/1.0 client: until the connection closes). Memory stays
+// bounded by one piece whatever the body's size: the next piece is asked for only once the
+// previous one was written to the socket.
+struct BodyStream {
+  // Appends the next piece of the body to `chunk` (empty at each call). true: more follows;
+  // false: the body is complete (this last piece may be empty). An error (or an exception) ends
+  // the response by closing the connection without the final chunk, since the status line is
+  // already sent; the server logs it and counts it (ServerStats::stream_errors). Called on
+  // `run`'s threads, one call at a time; never again once the client has gone.
+  std::function<core::Result<bool>(std::string& chunk)> produce;
+  // Runs a task off the event loop (a worker pool). false when it cannot, which ends the
+  // response as a producer error does.
+  std::function<bool(std::function<void()> task)> run;
+};
+
 // A response that owns its bytes, for answers produced off the loop.
 struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;  // Content-Length is added
   std::string body;
+  // When set, the body is streamed from it instead (no Content-Length, `body` is ignored). Only
+  // answers given through a DeferredResponder may stream. HEAD sends the head and never calls
+  // the producer.
+  std::shared_ptr<BodyStream> stream;
 };
 
 namespace detail {
@@ -125,6 +146,9 @@ struct ServerStats {
   std::uint64_t connections_total = 0;
   std::uint64_t connections_rejected = 0;
   std::uint64_t protocol_errors = 0;
+  std::uint64_t streams_total = 0;      // streamed responses begun (HEAD excluded)
+  std::uint64_t stream_errors = 0;      // cut short by their producer (or a refused task)
+  std::uint64_t streams_abandoned = 0;  // the client went away before the end
 };
 
 // HTTP/1.1 server: keep-alive, pipelining, chunked request bodies, limits and timeouts.

@@ -13,6 +13,7 @@
 
 #include "core/account.hpp"
 #include "http/handlers/context.hpp"
+#include "http/handlers/handlers.hpp"
 #include "http/metrics.hpp"
 #include "http/openapi.hpp"
 #include "http/redirect.hpp"
@@ -135,6 +136,21 @@ TEST(HttpRoutesTest, EveryRoutesPermissionIsTheOneItsOperationNames) {
     EXPECT_NE(summary.find(named), std::string::npos)
         << method << " " << row.pattern << ": '" << summary << "' does not say " << named;
   }
+}
+
+// "export" looks like a code: the literal route must win over /v1/urls/{code}, for GET and HEAD.
+TEST(HttpRoutesTest, ExportIsNotTakenForALinkCode) {
+  Metrics metrics;
+  const RouteTable<ApiRoute> table(ApiRoutes(), metrics);
+  for (const Method method : {Method::kGet, Method::kHead}) {
+    const auto match = table.Find(method, "/v1/urls/export");
+    ASSERT_TRUE(match && match->row);
+    EXPECT_EQ(match->row->handler, &handlers::ExportLinks);
+    EXPECT_EQ(match->row->permit.permission, core::kPermRead);
+  }
+  const auto link = table.Find(Method::kGet, "/v1/urls/exports");
+  ASSERT_TRUE(link && link->row);
+  EXPECT_EQ(link->row->handler, &handlers::GetLink);
 }
 
 struct TestRow {

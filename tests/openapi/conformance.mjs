@@ -464,6 +464,17 @@ try {
   await call("GET", `/v1/urls/${code}/stats?from=2024-01-01&to=2026-01-01`, { expect: 400,
     beyond: "more than 366 days" });
   await call("GET", "/v1/urls/NoSuchCode9/stats", { expect: 404 });
+  // The export (streamed; every line of the JSONL one documented Link).
+  const exported = await call("GET", "/v1/urls/export", { expect: 200 });
+  for (const line of exported.text.split("\n").filter(Boolean)) {
+    checkBody("GET /v1/urls/export (a line)", { ...exported, type: "application/json",
+      json: JSON.parse(line), text: line },
+    { content: { "application/json": { schema: doc.components.schemas.Link } } });
+  }
+  await call("GET", "/v1/urls/export?format=csv", { expect: 200 });
+  await call("HEAD", "/v1/urls/export?format=jsonl", { expect: 200 });
+  await call("GET", "/v1/urls/export?format=xml", { expect: 400 });
+  await call("GET", "/v1/urls/export", { key: null, expect: 401 });
   await call("GET", `/v1/urls/${code}/stats/timeseries`, { expect: 200 });
   await call("GET", `/v1/urls/${code}/stats/timeseries?granularity=minute&from=` +
     encodeURIComponent(new Date(Date.now() - 600000).toISOString()), { expect: 200 });

@@ -15,6 +15,8 @@ Response DeleteLink(ApiContext& ctx, const Call& call);
 Response ListTags(ApiContext& ctx, const Call& call);
 // bulk.cpp
 Response BulkCreateLinks(ApiContext& ctx, const Call& call);
+// export.cpp
+Response ExportLinks(ApiContext& ctx, const Call& call);
 // stats.cpp
 Response LinkStats(ApiContext& ctx, const Call& call);
 Response LinkTimeseries(ApiContext& ctx, const Call& call);

@@ -60,6 +60,9 @@ Response MetricsText(ApiContext& ctx, const Call& call) {
   w.Counter("kurz_backend_errors_total",
             "Requests answered 500 or 503 because a backend (the database) failed.",
             static_cast<double>(ctx.answers.BackendErrors()));
+  w.Counter("kurz_stream_errors_total",
+            "Streamed answers (exports) cut short because a backend failed mid-stream.",
+            static_cast<double>(ctx.answers.StreamErrors()));
   w.Gauge("kurz_worker_queue_depth", "Tasks waiting for a worker thread.",
           static_cast<double>(d.workers.queued()));
   if (d.extra_metrics) d.extra_metrics(w);

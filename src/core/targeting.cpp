@@ -50,6 +50,13 @@ UserAgentFacts ClassifyUserAgent(std::string_view ua) {
   if (Has(ua, "iPhone") || Has(ua, "iPod")) return {Device::kMobile, "iOS"};
   // "Windows Phone 10.0; Android 6.0.1; ..." names Android too; uap calls it "Windows Phone".
   if (Has(ua, "Windows Phone")) return {Device::kMobile, ""};
+  // Apps' own HTTP client on Apple systems ("Yelp/8.0.0 CFNetwork/672.1.14 Darwin/14.0.0"): iOS,
+  // unless it names a Mac's processor, as uap reads them.
+  if (Has(ua, "CFNetwork/")) {
+    return Has(ua, "x86_64") || Has(ua, "i386") || Has(ua, "Mac")
+               ? UserAgentFacts{Device::kDesktop, "macOS"}
+               : UserAgentFacts{Device::kMobile, "iOS"};
+  }
   const bool mobi = Has(ua, "Mobi");  // "Mobile", "Mobi/", MDN's rule
   const bool tablet = Has(ua, "Tablet") || Has(ua, "Kindle") || Has(ua, "Silk/");
   if (Has(ua, "Android")) {
@@ -68,7 +75,7 @@ UserAgentFacts ClassifyUserAgent(std::string_view ua) {
   }
   if (tablet) {
     facts.device = Device::kTablet;
-  } else if (mobi || Has(ua, "Opera Mini")) {
+  } else if (mobi || Has(ua, "Opera Mini") || Has(ua, "Symbian") || Has(ua, "MIDP")) {
     facts.device = Device::kMobile;
   }
   return facts;
@@ -98,15 +105,16 @@ struct OsAlias {
 };
 
 constexpr OsAlias kOsAliases[] = {
-    {"ios", "iOS"},          {"ipados", "iOS"},        {"iphoneos", "iOS"},
-    {"android", "Android"},  {"windows", "Windows"},   {"windowsnt", "Windows"},
-    {"macos", "macOS"},      {"macosx", "macOS"},      {"osx", "macOS"}, {"mac", "macOS"},
-    {"chromeos", "ChromeOS"}, {"cros", "ChromeOS"},    {"linux", "Linux"},
-    {"ubuntu", "Linux"},     {"kubuntu", "Linux"},     {"xubuntu", "Linux"},
-    {"debian", "Linux"},     {"fedora", "Linux"},      {"redhat", "Linux"},
-    {"centos", "Linux"},     {"suse", "Linux"},        {"opensuse", "Linux"},
-    {"gentoo", "Linux"},     {"mint", "Linux"},        {"linuxmint", "Linux"},
-    {"archlinux", "Linux"},  {"manjaro", "Linux"},     {"slackware", "Linux"},
+    {"ios", "iOS"},         {"ipados", "iOS"},        {"iphoneos", "iOS"},
+    {"android", "Android"}, {"windows", "Windows"},   {"windowsnt", "Windows"},
+    {"macos", "macOS"},     {"macosx", "macOS"},      {"osx", "macOS"},
+    {"mac", "macOS"},       {"chromeos", "ChromeOS"}, {"cros", "ChromeOS"},
+    {"linux", "Linux"},     {"ubuntu", "Linux"},      {"kubuntu", "Linux"},
+    {"xubuntu", "Linux"},   {"debian", "Linux"},      {"fedora", "Linux"},
+    {"redhat", "Linux"},    {"centos", "Linux"},      {"suse", "Linux"},
+    {"opensuse", "Linux"},  {"gentoo", "Linux"},      {"mint", "Linux"},
+    {"linuxmint", "Linux"}, {"archlinux", "Linux"},   {"manjaro", "Linux"},
+    {"slackware", "Linux"},
 };
 
 bool IsZeroWeight(std::string_view q) {
@@ -181,18 +189,19 @@ bool IsHex(char c) {
 
 void AppendEscapedQuery(std::string_view query, std::string& out) {
   constexpr char kHex[] = "0123456789ABCDEF";
+  std::size_t run = 0;  // the start of the bytes kept as they are, appended in one piece
   for (std::size_t i = 0; i < query.size(); ++i) {
     const auto c = static_cast<unsigned char>(query[i]);
-    const bool lone_percent =
-        c == '%' && !(i + 2 < query.size() && IsHex(query[i + 1]) && IsHex(query[i + 2]));
-    if (NeedsEscape(c) || lone_percent) {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
+    const bool keep = c == '%' ? i + 2 < query.size() && IsHex(query[i + 1]) && IsHex(query[i + 2])
+                               : !NeedsEscape(c);
+    if (keep) continue;
+    out.append(query.substr(run, i - run));
+    out.push_back('%');
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+    run = i + 1;
   }
+  out.append(query.substr(run));
 }
 
 Result<void> CheckList(const std::vector<std::string>& values, std::size_t index,
@@ -206,9 +215,8 @@ Result<void> CheckList(const std::vector<std::string>& values, std::size_t index
 }
 
 Result<void> BadValue(std::size_t index, std::string_view field, std::string_view rule) {
-  return Fail(ErrorCode::kInvalidArgument,
-              "rules[" + std::to_string(index) + "].if." + std::string(field) + " " +
-                  std::string(rule));
+  return Fail(ErrorCode::kInvalidArgument, "rules[" + std::to_string(index) + "].if." +
+                                               std::string(field) + " " + std::string(rule));
 }
 
 }  // namespace
@@ -359,7 +367,7 @@ Result<void> ValidateRuleConditions(const RuleConditions& when, std::size_t inde
     if (o.empty() || o.size() > kMaxOsLength || !printable) {
       return BadValue(index, "os",
                       "must be 1 to " + std::to_string(kMaxOsLength) +
-                          " printable ASCII characters, such as \"iOS\" or \"Android\"");
+                          R"( printable ASCII characters, such as "iOS" or "Android")");
     }
   }
   for (const std::string& l : when.language) {
@@ -371,7 +379,8 @@ Result<void> ValidateRuleConditions(const RuleConditions& when, std::size_t inde
     }
   }
   if (when.after && when.before && *when.after >= *when.before) {
-    return BadValue(index, "after", "must be before rules[" + std::to_string(index) + "].if.before");
+    return BadValue(index, "after",
+                    "must be before rules[" + std::to_string(index) + "].if.before");
   }
   return {};
 }
@@ -396,10 +405,10 @@ Result<void> ValidateVariants(std::span<const Variant> variants) {
   for (std::size_t i = 0; i < variants.size(); ++i) {
     const int weight = variants[i].weight;
     if (weight < kMinVariantWeight || weight > kMaxVariantWeight) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  "variants[" + std::to_string(i) + "].weight must be " +
-                      std::to_string(kMinVariantWeight) + " to " +
-                      std::to_string(kMaxVariantWeight));
+      return Fail(ErrorCode::kInvalidArgument, "variants[" + std::to_string(i) +
+                                                   "].weight must be " +
+                                                   std::to_string(kMinVariantWeight) + " to " +
+                                                   std::to_string(kMaxVariantWeight));
     }
   }
   return {};

@@ -33,16 +33,17 @@ std::string_view DeviceName(Device device);
 // The device class of a User-Agent, by substring tests in the order of the analytics side
 // (adapters/uap/uap_parser.hpp, Classify), so the common cases agree with what the stats show:
 // iPad, "Tablet", Kindle / Silk, and Android without "Mobile" (Google's rule) are tablets; iPhone,
-// iPod, Android with "Mobile", Windows Phone, Opera Mini and anything with "Mobi" (MDN's rule) are
-// mobile. iPadOS 13+ Safari sends the Mac desktop User-Agent by default ("Macintosh; Intel Mac OS
-// X"); nothing in the string tells it from a Mac, so it is a desktop running macOS, as the stats
-// count it too. No regex, no allocation.
+// iPod, Android with "Mobile", Windows Phone, Opera Mini, Symbian / MIDP phones, iOS apps' own
+// HTTP client (CFNetwork, unless it names a Mac) and anything with "Mobi" (MDN's rule) are mobile.
+// iPadOS 13+ Safari sends the Mac desktop User-Agent by default ("Macintosh; Intel Mac OS X");
+// nothing in the string tells it from a Mac, so it is a desktop running macOS, as the stats count
+// it too. No regex, no allocation.
 Device DeviceOf(std::string_view user_agent);
 
-// The operating system of a User-Agent: "iOS" (iPhone, iPad, iPod), "Android", "ChromeOS"
-// ("CrOS"), "Windows" ("Windows NT", not Windows Phone), "macOS" ("Macintosh" / "Mac OS X"),
-// "Linux" (every distribution), or "" when unknown (empty, bots, BSDs, Windows Phone, ...). The
-// stats name two of them the uap way ("Mac OS X", "Chrome OS") and distributions by name
+// The operating system of a User-Agent: "iOS" (iPhone, iPad, iPod, CFNetwork apps), "Android",
+// "ChromeOS" ("CrOS"), "Windows" ("Windows NT", not Windows Phone), "macOS" ("Macintosh" / "Mac OS
+// X"), "Linux" (every distribution), or "" when unknown (empty, bots, BSDs, Windows Phone, ...).
+// The stats name two of them the uap way ("Mac OS X", "Chrome OS") and distributions by name
 // ("Ubuntu"); the `os` condition accepts those spellings (CanonicalOs). Static text; no
 // allocation.
 std::string_view OsOf(std::string_view user_agent);
@@ -185,10 +186,10 @@ void NormalizeRuleConditions(RuleConditions& when);
 // No '&' is doubled when the destination's query is empty or ends in one ("https://x/p?"). An
 // empty query appends `location` unchanged. The query arrives as the client sent it; so that the
 // Location stays one valid header value and one URL, the bytes a browser would not send raw in a
-// query (WHATWG's query percent-encode set: controls, space, '"', '#', '<', '>', non-ASCII; and DEL,
-// and a '%' that starts no escape) are percent-encoded, which keeps what they said; every other
-// byte is kept as sent. Allocates only when `out` lacks the capacity (reserve location.size() + 1 +
-// 3 * query.size()).
+// query (WHATWG's query percent-encode set: controls, space, '"', '#', '<', '>', non-ASCII; and
+// DEL, and a '%' that starts no escape) are percent-encoded, which keeps what they said; every
+// other byte is kept as sent. Allocates only when `out` lacks the capacity (reserve location.size()
+// + 1 + 3 * query.size()).
 void AppendQuery(std::string_view location, std::string_view query, std::string& out);
 
 }  // namespace kurz::core

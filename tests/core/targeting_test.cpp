@@ -100,15 +100,15 @@ TEST(UserAgentTest, DesktopBrowsersOnEachSystem) {
 }
 
 TEST(UserAgentTest, PhonesAreMobile) {
-  for (const UaCase& c : {UaCase{kSafariIphone, Device::kMobile, "iOS"},
-                          UaCase{kChromeIphone, Device::kMobile, "iOS"},
-                          UaCase{kFirefoxIphone, Device::kMobile, "iOS"},
-                          UaCase{kIpod, Device::kMobile, "iOS"},
-                          UaCase{kChromeAndroidPhone, Device::kMobile, "Android"},
-                          UaCase{kSamsungPhone, Device::kMobile, "Android"},
-                          UaCase{kFirefoxAndroidPhone, Device::kMobile, "Android"},
-                          // Names Android too, but it is not one (uap: "Windows Phone").
-                          UaCase{kWindowsPhone, Device::kMobile, ""}}) {
+  for (const UaCase& c :
+       {UaCase{kSafariIphone, Device::kMobile, "iOS"},
+        UaCase{kChromeIphone, Device::kMobile, "iOS"},
+        UaCase{kFirefoxIphone, Device::kMobile, "iOS"}, UaCase{kIpod, Device::kMobile, "iOS"},
+        UaCase{kChromeAndroidPhone, Device::kMobile, "Android"},
+        UaCase{kSamsungPhone, Device::kMobile, "Android"},
+        UaCase{kFirefoxAndroidPhone, Device::kMobile, "Android"},
+        // Names Android too, but it is not one (uap: "Windows Phone").
+        UaCase{kWindowsPhone, Device::kMobile, ""}}) {
     EXPECT_EQ(DeviceOf(c.ua), c.device) << c.ua;
     EXPECT_EQ(OsOf(c.ua), c.os) << c.ua;
   }
@@ -224,12 +224,30 @@ class FakeCountry final : public CountryLookup {
 // RuleConditions by name (designated initialisers leave the rest to -Wmissing-field-initializers).
 struct When {
   RuleConditions c;
-  When& Country(std::vector<std::string> v) { c.country = std::move(v); return *this; }
-  When& Device(std::vector<std::string> v) { c.device = std::move(v); return *this; }
-  When& Os(std::vector<std::string> v) { c.os = std::move(v); return *this; }
-  When& Language(std::vector<std::string> v) { c.language = std::move(v); return *this; }
-  When& After(Micros t) { c.after = t; return *this; }
-  When& Before(Micros t) { c.before = t; return *this; }
+  When& Country(std::vector<std::string> v) {
+    c.country = std::move(v);
+    return *this;
+  }
+  When& Device(std::vector<std::string> v) {
+    c.device = std::move(v);
+    return *this;
+  }
+  When& Os(std::vector<std::string> v) {
+    c.os = std::move(v);
+    return *this;
+  }
+  When& Language(std::vector<std::string> v) {
+    c.language = std::move(v);
+    return *this;
+  }
+  When& After(Micros t) {
+    c.after = t;
+    return *this;
+  }
+  When& Before(Micros t) {
+    c.before = t;
+    return *this;
+  }
   operator RuleConditions() const { return c; }  // NOLINT(google-explicit-constructor)
 };
 
@@ -249,8 +267,8 @@ TEST(ChooseLocationTest, NoRulesNoVariantsIsTheLinksOwnLocation) {
 
 TEST(ChooseLocationTest, TheFirstRuleWhoseEveryConditionHoldsWins) {
   LinkOptions options;
-  options.rules.push_back(RuleTo("https://de-iphone.example/",
-                                 When().Country({"DE"}).Device({"mobile"}).Os({"iOS"})));
+  options.rules.push_back(
+      RuleTo("https://de-iphone.example/", When().Country({"DE"}).Device({"mobile"}).Os({"iOS"})));
   options.rules.push_back(RuleTo("https://de.example/", When().Country({"DE", "AT"})));
   options.rules.push_back(RuleTo("https://mobile.example/", When().Device({"mobile", "tablet"})));
   FakeCountry at("AT");
@@ -268,8 +286,7 @@ TEST(ChooseLocationTest, TheFirstRuleWhoseEveryConditionHoldsWins) {
   EXPECT_EQ(ChooseLocation(options, "https://own/", windows_at).index, 1U);
 
   VisitorFacts tablet_us(kChromeAndroidTablet, "", 0, kNow, &us);
-  EXPECT_EQ(ChooseLocation(options, "https://own/", tablet_us).location,
-            "https://mobile.example/");
+  EXPECT_EQ(ChooseLocation(options, "https://own/", tablet_us).location, "https://mobile.example/");
 
   VisitorFacts desktop_us(kFirefoxMac, "", 0, kNow, &us);
   const ChosenLocation none = ChooseLocation(options, "https://own/", desktop_us);
@@ -392,9 +409,8 @@ TEST(VariantsTest, VisitorsSpreadInProportionToTheWeights) {
   // are the same every run, and the tolerance is wide beside what chance would give.
   constexpr int kVisitors = 100'000;
   for (const std::vector<int>& weights :
-       {std::vector<int>{70, 30}, std::vector<int>{1, 1, 98}, std::vector<int>{1, 2, 3, 4, 5, 6, 7,
-                                                                              8, 9, 10},
-        std::vector<int>{100, 100}}) {
+       {std::vector<int>{70, 30}, std::vector<int>{1, 1, 98},
+        std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, std::vector<int>{100, 100}}) {
     const LinkOptions options = WithVariants(weights);
     std::vector<int> counts(weights.size());
     for (int s = 0; s < kVisitors; ++s) ++counts[VariantOf(options, static_cast<std::uint64_t>(s))];
@@ -476,7 +492,13 @@ std::string MessageOf(const Result<void>& r) {
 }
 
 TEST(ValidateRuleConditionsTest, AcceptsTheExamplesOfTheApi) {
-  RuleConditions when = When().Country({"DE", "AT"}).Device({"mobile"}).Os({"iOS"}).Language({"de"}).After(kNow).Before(kNow + 1);
+  RuleConditions when = When()
+                            .Country({"DE", "AT"})
+                            .Device({"mobile"})
+                            .Os({"iOS"})
+                            .Language({"de"})
+                            .After(kNow)
+                            .Before(kNow + 1);
   EXPECT_TRUE(ValidateRuleConditions(when, 0).has_value());
   EXPECT_TRUE(ValidateRuleConditions(When().Device({"tablet", "desktop"}), 0).has_value());
   EXPECT_TRUE(ValidateRuleConditions(When().Language({"gsw", "EN"}), 0).has_value());
@@ -509,7 +531,8 @@ TEST(ValidateRuleConditionsTest, NamesTheFieldOfEachBadValue) {
       {When().After(kNow).Before(kNow), "rules[2].if.after must be before rules[2].if.before"},
       {When().After(kNow + 1).Before(kNow), "rules[2].if.after "},
       {When().Country(std::vector<std::string>(21, "DE")), "rules[2].if.country has more than 20"},
-      {When().Language(std::vector<std::string>(21, "de")), "rules[2].if.language has more than 20"},
+      {When().Language(std::vector<std::string>(21, "de")),
+       "rules[2].if.language has more than 20"},
   };
   for (const Case& c : cases) {
     const std::string message = MessageOf(ValidateRuleConditions(c.when, 2));
@@ -543,14 +566,17 @@ TEST(ValidateVariantsTest, TwoToTenVariantsWeighingOneToAHundred) {
   EXPECT_EQ(MessageOf(ValidateVariants(variants(std::vector<int>(11, 10)))),
             "variants must have 2 to 10 entries");
   EXPECT_EQ(MessageOf(ValidateVariants(variants({50, 0}))), "variants[1].weight must be 1 to 100");
-  EXPECT_EQ(MessageOf(ValidateVariants(variants({101, 5}))),
-            "variants[0].weight must be 1 to 100");
+  EXPECT_EQ(MessageOf(ValidateVariants(variants({101, 5}))), "variants[0].weight must be 1 to 100");
   EXPECT_EQ(MessageOf(ValidateVariants(variants({5, 5, -1}))),
             "variants[2].weight must be 1 to 100");
 }
 
 TEST(NormalizeRuleConditionsTest, OneSpellingForReads) {
-  RuleConditions when = When().Country({"de", "At"}).Device({"Mobile"}).Os({"mac os x", "ios", "BeOS"}).Language({"DE"});
+  RuleConditions when = When()
+                            .Country({"de", "At"})
+                            .Device({"Mobile"})
+                            .Os({"mac os x", "ios", "BeOS"})
+                            .Language({"DE"});
   NormalizeRuleConditions(when);
   EXPECT_EQ(when.country, (std::vector<std::string>{"DE", "AT"}));
   EXPECT_EQ(when.device, (std::vector<std::string>{"mobile"}));

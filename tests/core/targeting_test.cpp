@@ -124,6 +124,21 @@ TEST(UserAgentTest, TabletsAreTabletsAndAndroidWithoutMobileIsOne) {
   }
 }
 
+TEST(UserAgentTest, AppleAppsHttpClientAndFeaturePhones) {
+  // What uap reads them as: an iOS app, unless the string names a Mac's processor.
+  constexpr std::string_view kIosApp = "Yelp/8.0.0 CFNetwork/672.1.14 Darwin/14.0.0";
+  constexpr std::string_view kMacApp = "MyApp/1.0 CFNetwork/893.13.1 Darwin/17.3.0 (x86_64)";
+  constexpr std::string_view kSymbian =
+      "Mozilla/5.0 (SymbianOS/9.2; U; Series60/3.1 NokiaE71-3/1.00.000; Profile/MIDP-2.0 "
+      "Configuration/CLDC-1.1;)AppleWebKit/413(KHTML, like Gecko) Safari/413";
+  EXPECT_EQ(DeviceOf(kIosApp), Device::kMobile);
+  EXPECT_EQ(OsOf(kIosApp), "iOS");
+  EXPECT_EQ(DeviceOf(kMacApp), Device::kDesktop);
+  EXPECT_EQ(OsOf(kMacApp), "macOS");
+  EXPECT_EQ(DeviceOf(kSymbian), Device::kMobile);
+  EXPECT_EQ(OsOf(kSymbian), "");
+}
+
 TEST(UserAgentTest, IpadInDesktopModeIsAMacAsTheStatsCountIt) {
   // iPadOS 13+ Safari sends the Mac string by default: nothing tells them apart.
   EXPECT_EQ(DeviceOf(kSafariMac), Device::kDesktop);

@@ -75,7 +75,8 @@ TEST(TargetingAgreementTest, CurrentBrowsersAgreeExactly) {
 
 // uap-core's own browser fixtures: old, odd and exotic agents included. The substring rules are
 // not uap, so some differ (feature phones' proprietary strings, UC's "JUC (Linux; ...)"); most
-// must not (95% and 93% on uap-core 0.16). The corpus is fixed, so the rates are the same every run.
+// must not (95% and 93% on uap-core 0.16). The corpus is fixed, so the rates are the same every
+// run.
 TEST(TargetingAgreementTest, MostOfUapsBrowserFixturesAgree) {
   const UapParser* uap = Uap();
   ASSERT_NE(uap, nullptr) << kRegexes;

@@ -1,3 +1,6 @@
+// The tests of core/targeting.hpp, one suite per function; over 600 lines because the real
+// User-Agent strings and the cases of each rule of API.md "Which destination" are spelt out.
+
 #include "core/targeting.hpp"
 
 #include <gtest/gtest.h>

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "core/targeting.hpp"
+
 namespace kurz::core {
 
 namespace {
@@ -56,6 +58,9 @@ RedirectAnswer AnswerWithOptions(const ResolvedLinkView& link,
   }
   answer.status = static_cast<int>(link.status);
   answer.location = link.location;
+  if (request.visitor != nullptr && o.targets()) {
+    answer.location = ChooseLocation(o, link.location, *request.visitor).location;
+  }
   answer.edge = o.personal() ? EdgeCache::kPersonal : EdgeCacheOf(link.status);
   answer.record_click = true;
   answer.forward_query = o.forward_query;

@@ -46,6 +46,7 @@ struct LinkOptions {
   std::vector<WeightedLocation> variants;
   std::optional<OpenGraph> og;
 
+  bool targets() const { return !rules.empty() || !variants.empty(); }
   // The answer depends on the visitor (Cache-Control: private, no-store).
   bool personal() const {
     return !password_hash.empty() || budget || !rules.empty() || !variants.empty();
@@ -86,6 +87,8 @@ struct ResolvedLink {
   }
 };
 
+class VisitorFacts;  // core/targeting.hpp
+
 // The facts of the request that the answer depends on. Views into the request; extend it with
 // what later options need (the visitor's country, ...).
 struct RedirectRequest {
@@ -97,6 +100,10 @@ struct RedirectRequest {
   std::string_view user_agent;
   // POST /{code} with the link's password, checked: the form is not asked for again.
   bool password_verified = false;
+  // What rules and variants test (country, device, language, a sticky visitor key); set by the
+  // caller only for links that have rules or variants, so plain links never build it. Null: the
+  // link's own url.
+  VisitorFacts* visitor = nullptr;
 
   bool WantsJson() const { return accept.find("application/json") != std::string_view::npos; }
 };

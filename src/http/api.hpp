@@ -15,6 +15,7 @@
 #include "ports/attempt_counter.hpp"
 #include "ports/click_log.hpp"
 #include "ports/clock.hpp"
+#include "ports/geo_locator.hpp"
 #include "ports/password_hasher.hpp"
 #include "ports/qr_encoder.hpp"
 #include "ports/rate_limit_store.hpp"
@@ -43,6 +44,7 @@ struct ApiOptions {
   std::vector<core::Cidr> trusted_proxies;
   // --well-known-dir: the JSON documents served at /.well-known/ for iOS universal links and
   // Android App Links; empty: 404.
+  std::uint64_t sticky_secret = 0;  // keys core::StickyKey: which variant a visitor gets
   std::string apple_app_site_association;
   std::string assetlinks_json;
 };
@@ -75,6 +77,8 @@ struct ApiDeps {
   // Tells bots from people for click budgets (the classification the analytics use); null:
   // every GET is a person's.
   ports::UserAgentParser* user_agents = nullptr;
+  // Countries for targeting rules; null: no country condition holds.
+  const ports::GeoLocator* geo = nullptr;
   // Checks link passwords (POST /{code}, on the workers); null: POST /{code} answers 503.
   ports::PasswordHasher* passwords = nullptr;
   // Wrong link passwords per client and link, shared by every instance (cluster mode); null:

@@ -4,12 +4,14 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/click_event.hpp"
 #include "core/ip.hpp"
 #include "core/redirect.hpp"
 #include "core/short_code.hpp"
+#include "core/targeting.hpp"
 #include "http/error_body.hpp"
 #include "http/link_pages.hpp"
 #include "http/password_post.hpp"
@@ -62,25 +64,29 @@ void RecordClick(ApiContext& ctx, const Request& req, const core::IpAddress& cli
   });
 }
 
-// The request's query string appended to a destination (forward_query): "?a=1" + "b=2" gives
-// "?a=1&b=2", before any fragment.
-std::string WithQuery(std::string_view location, std::string_view query) {
-  std::string out;
-  const auto hash = location.find('#');
-  const std::string_view before = location.substr(0, hash);
-  out.reserve(location.size() + query.size() + 1);
-  out += before;
-  if (!query.empty()) {
-    if (before.find('?') == std::string_view::npos) {
-      out += '?';
-    } else if (!before.ends_with('?') && !before.ends_with('&')) {
-      out += '&';
-    }
-    out += query;
+// The visitor's country for targeting rules, looked up only when a rule asks (no allocation).
+class CountryOf final : public core::CountryLookup {
+ public:
+  CountryOf(const ports::GeoLocator* geo, const core::IpAddress& ip) : geo_(geo), ip_(ip) {}
+  std::string_view Country() override {
+    return geo_ != nullptr ? geo_->CountryCode(ip_) : std::string_view();
   }
-  if (hash != std::string_view::npos) out += location.substr(hash);
-  return out;
-}
+
+ private:
+  const ports::GeoLocator* geo_;
+  core::IpAddress ip_;
+};
+
+// What rules and variants test, built only for links that have them (plain links never pay).
+struct Targeting {
+  Targeting(ApiContext& ctx, const Request& req, const core::IpAddress& client, core::Micros now)
+      : country(ctx.deps.geo, client),
+        visitor(req.user_agent, req.accept_language,
+                core::StickyKey(client, core::DateOf(now), ctx.options.sticky_secret), now,
+                &country) {}
+  CountryOf country;
+  core::VisitorFacts visitor;
+};
 
 // Whether the visitor is a person for the click budget: HEAD and bots never use one up (the
 // same classification the analytics apply, so that the budget and bot_clicks agree).
@@ -95,6 +101,11 @@ Response AnswerLinkWithOptions(ApiContext& ctx, const Request& r, Reply& reply,
                                std::string_view code, const core::ResolvedLink& value,
                                core::Micros now, bool password_verified) {
   core::RedirectRequest facts{r.method == Method::kHead, r.accept, r.user_agent, password_verified};
+  std::optional<Targeting> targeting;
+  if (value.options != nullptr && value.options->targets()) {
+    targeting.emplace(ctx, r, ClientIp(ctx, r), now);
+    facts.visitor = &targeting->visitor;
+  }
   core::RedirectAnswer answer = core::AnswerRedirect(value.View(), now, facts);
   switch (answer.step) {
     case core::RedirectStep::kPasswordForm: {
@@ -129,7 +140,7 @@ Response AnswerLinkWithOptions(ApiContext& ctx, const Request& r, Reply& reply,
   }
   std::string location;
   if (answer.forward_query && !r.query.empty()) {
-    location = WithQuery(answer.location, r.query);
+    core::AppendQuery(answer.location, r.query, location);
     answer.location = location;
   }
   Response out = reply.Redirect(answer);
@@ -195,7 +206,13 @@ void Redirect(ApiContext& ctx, const Request& req, Responder& res) {
   bool click = false;
   std::shared_ptr<core::ResolvedLink> more;  // a hit that needs more than sending
   const bool hit = ctx.deps.cache.Lookup(code, now, [&](const core::ResolvedLinkView& link) {
-    const core::RedirectAnswer answer = core::AnswerRedirect(link, now, facts);
+    std::optional<Targeting> targeting;
+    core::RedirectRequest asked = facts;
+    if (link.options != nullptr && link.options->targets()) [[unlikely]] {
+      targeting.emplace(ctx, req, client, now);
+      asked.visitor = &targeting->visitor;
+    }
+    const core::RedirectAnswer answer = core::AnswerRedirect(link, now, asked);
     if (answer.step != core::RedirectStep::kSend || (answer.forward_query && !req.query.empty()))
         [[unlikely]] {
       // A password, a preview, a budget or a query to forward: finished on a worker, from a

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace kurz::ports {
 
@@ -20,6 +21,9 @@ class GeoLocator {
   // Country ("ZZ" when unknown) and city (empty when unknown) of `ip`; never fails: a lookup
   // error or an address in no network gives the unknown values.
   virtual GeoInfo Locate(const std::array<std::uint8_t, 16>& ip) const = 0;
+  // Only the country code of `ip` ("" when unknown), without allocating: for targeting rules on
+  // the redirect path. The text stays valid while the locator lives.
+  virtual std::string_view CountryCode(const std::array<std::uint8_t, 16>& ip) const = 0;
 };
 
 }  // namespace kurz::ports

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "core/short_code.hpp"
+#include "core/targeting.hpp"
 #include "core/url.hpp"
 
 namespace kurz::service {
@@ -66,54 +67,6 @@ core::Error Invalid(std::string message) {
   return core::Error{core::ErrorCode::kInvalidArgument, std::move(message)};
 }
 
-bool IsUpperAlpha2(std::string_view v) {
-  return v.size() == 2 && std::ranges::all_of(v, [](char c) { return c >= 'A' && c <= 'Z'; });
-}
-
-bool IsLanguage(std::string_view v) {
-  return (v.size() == 2 || v.size() == 3) &&
-         std::ranges::all_of(v, [](char c) { return c >= 'a' && c <= 'z'; });
-}
-
-// Rule conditions: what API.md lets a condition hold.
-core::Result<void> CheckConditions(const core::RuleConditions& when, const std::string& at) {
-  constexpr std::size_t kMaxValues = 20;
-  const bool none = when.country.empty() && when.device.empty() && when.os.empty() &&
-                    when.language.empty() && !when.after && !when.before;
-  if (none) return std::unexpected(Invalid(at + ".if must hold at least one condition"));
-  for (const auto* list : {&when.country, &when.device, &when.os, &when.language}) {
-    if (list->size() > kMaxValues) {
-      return std::unexpected(Invalid(at + ".if: at most 20 values per condition"));
-    }
-  }
-  for (const std::string& c : when.country) {
-    if (!IsUpperAlpha2(c)) {
-      return std::unexpected(
-          Invalid(at + ".if.country: \"" + c + "\" is not an ISO 3166-1 alpha-2 code (DE)"));
-    }
-  }
-  for (const std::string& d : when.device) {
-    if (d != "mobile" && d != "tablet" && d != "desktop") {
-      return std::unexpected(Invalid(at + ".if.device: each must be mobile, tablet or desktop"));
-    }
-  }
-  for (const std::string& o : when.os) {
-    if (o.empty() || o.size() > 32 || HasControl(o)) {
-      return std::unexpected(Invalid(at + ".if.os: each must be a name of 1 to 32 characters"));
-    }
-  }
-  for (const std::string& l : when.language) {
-    if (!IsLanguage(l)) {
-      return std::unexpected(
-          Invalid(at + ".if.language: each must be a 2- or 3-letter language code (de)"));
-    }
-  }
-  if (when.after && when.before && *when.after >= *when.before) {
-    return std::unexpected(Invalid(at + ".if: after must be before before"));
-  }
-  return {};
-}
-
 // The shared entry as this instance answers it: gone while its owner is suspended.
 core::ResolvedLink FromShared(ports::CachedRedirect c, const SuspendedOwners* suspended) {
   if (c.state == core::LinkState::kActive && suspended != nullptr &&
@@ -152,6 +105,7 @@ core::Result<void> LinkService::ApplyOptions(LinkOptionsInput input, core::Link&
   link.max_clicks = input.max_clicks;
   link.expired_url = std::move(input.expired_url);
   link.rules = std::move(input.rules);
+  for (core::TargetRule& rule : link.rules) core::NormalizeRuleConditions(rule.when);
   link.variants = std::move(input.variants);
   link.og = std::move(input.og);
   link.tags.clear();
@@ -206,7 +160,7 @@ core::Result<void> LinkService::CheckLink(const core::Link& link) const {
   if (link.rules.size() > core::kMaxRules) return std::unexpected(Invalid("rules: at most 20"));
   for (std::size_t i = 0; i < link.rules.size(); ++i) {
     const std::string at = "rules[" + std::to_string(i) + "]";
-    if (auto ok = CheckConditions(link.rules[i].when, at); !ok) return ok;
+    if (auto ok = core::ValidateRuleConditions(link.rules[i].when, i); !ok) return ok;
     if (auto ok = check_url(link.rules[i].url, at + ".url"); !ok) return ok;
   }
   if (!link.variants.empty() &&
@@ -488,7 +442,10 @@ core::Result<core::Link> LinkService::Update(const Principal& who, std::string_v
   if (patch.forward_query) link.forward_query = *patch.forward_query;
   if (patch.max_clicks) link.max_clicks = *patch.max_clicks;
   if (patch.expired_url) link.expired_url = std::move(*patch.expired_url);
-  if (patch.rules) link.rules = std::move(*patch.rules);
+  if (patch.rules) {
+    link.rules = std::move(*patch.rules);
+    for (core::TargetRule& rule : link.rules) core::NormalizeRuleConditions(rule.when);
+  }
   if (patch.variants) link.variants = std::move(*patch.variants);
   if (patch.og) link.og = std::move(*patch.og);
   if (auto ok = CheckLink(link); !ok) return std::unexpected(ok.error());

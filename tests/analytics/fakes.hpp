@@ -41,6 +41,10 @@ class FakeGeoLocator final : public ports::GeoLocator {
     auto it = known_.find(ip);
     return it == known_.end() ? ports::GeoInfo{} : it->second;
   }
+  std::string_view CountryCode(const std::array<std::uint8_t, 16>& ip) const override {
+    auto it = known_.find(ip);
+    return it == known_.end() ? std::string_view() : std::string_view(it->second.country);
+  }
 
  private:
   std::map<std::array<std::uint8_t, 16>, ports::GeoInfo> known_;

@@ -21,7 +21,8 @@ class LinkOptionsTest : public KurzTest {
   // The codes of a GET /v1/urls answer, in order.
   static std::vector<std::string> Codes(const Reply& reply) {
     std::vector<std::string> codes;
-    for (const json& item : reply.Json()["items"]) codes.push_back(item["code"]);
+    const json body = reply.Json();
+    for (const json& item : body["items"]) codes.push_back(item["code"]);
     return codes;
   }
 };
@@ -87,7 +88,13 @@ TEST_F(LinkOptionsTest, BadOptionValuesAre400NamingTheField) {
       {{{"tags", "one"}}, "tags"},
       {{{"tags", {""}}}, "tags"},
       {{{"tags", {std::string(65, 't')}}}, "tags"},
-      {{{"tags", json(std::vector<std::string>(21, "t"))}}, "tags"},
+      {{{"tags",
+         [] {
+           json many = json::array();
+           for (int i = 0; i < 21; ++i) many.push_back("t" + std::to_string(i));
+           return many;
+         }()}},
+       "tags"},
       {{{"forward_query", "yes"}}, "forward_query"},
       {{{"password", "short"}}, "password"},
       {{{"password", std::string(129, 'p')}}, "password"},
@@ -453,6 +460,98 @@ TEST_F(LinkOptionsTest, PreviewFetchersGetTheOpenGraphPagePeopleTheRedirect) {
   Reply person = Visit("/" + code, {{"User-Agent", kChrome}});
   EXPECT_EQ(person.status, 301) << person.Describe();
   EXPECT_EQ(person.Header("location"), link["url"]);
+}
+
+// Targeting rules and weighted variants, with clients located in the test GeoIP database behind
+// a trusted proxy (81.2.69.0/24 GB, 89.160.20.0/24 SE, 2001:db8::/32 DE; see analytics_test).
+class TargetingTest : public KurzTest {
+ protected:
+  static std::string Code(const json& link) { return link["code"].get<std::string>(); }
+  std::vector<std::string> ExtraArgs() const override {
+    return {"--geoip", std::string(KURZ_TEST_MMDB_DIR) + "/test-city.mmdb", "--trusted-proxies",
+            "127.0.0.1/32, ::1"};
+  }
+  std::string From(const std::string& code, const std::string& ip, const std::string& ua,
+                   const std::string& language = "en-US,en;q=0.9") {
+    Reply reply = Visit(
+        "/" + code, {{"X-Forwarded-For", ip}, {"User-Agent", ua}, {"Accept-Language", language}});
+    EXPECT_TRUE(reply.status == 301 || reply.status == 302) << reply.Describe();
+    return reply.Header("location");
+  }
+};
+
+constexpr const char* kIphone =
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+constexpr const char* kAndroidPhone =
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/125.0 Mobile Safari/537.36";
+
+TEST_F(TargetingTest, TheFirstRuleWhoseEveryConditionHoldsWins) {
+  const std::string fallback = UniqueUrl("fallback");
+  const json link =
+      CreateLink({{"url", fallback},
+                  {"rules",
+                   {{{"if", {{"country", {"SE", "DE"}}, {"device", {"mobile"}}}},
+                     {"url", "https://m.example.se/"}},
+                    {{"if", {{"os", {"iOS"}}}}, {"url", "https://apps.apple.com/app/id1"}},
+                    {{"if", {{"language", {"fr"}}}}, {"url", "https://example.fr/"}}}}});
+  const std::string code = Code(link);
+  EXPECT_EQ(From(code, "89.160.20.202", kAndroidPhone), "https://m.example.se/");
+  EXPECT_EQ(From(code, "2001:db8::7", kIphone), "https://m.example.se/");  // rule 1 before 2
+  EXPECT_EQ(From(code, "81.2.69.10", kIphone), "https://apps.apple.com/app/id1");
+  EXPECT_EQ(From(code, "89.160.20.202", kChrome), fallback);  // SE but a desktop
+  EXPECT_EQ(From(code, "81.2.69.10", kChrome, "fr-FR,fr;q=0.9"), "https://example.fr/");
+  EXPECT_EQ(From(code, "81.2.69.10", kChrome, "en,fr;q=0"), fallback);  // q=0 refuses
+  EXPECT_EQ(From(code, "10.1.2.3", kAndroidPhone), fallback);           // unknown country
+  // Its answer depends on the visitor: no shared cache may keep it.
+  Reply reply = Visit("/" + code);
+  EXPECT_EQ(reply.Header("cache-control"), "private, no-store");
+}
+
+TEST_F(TargetingTest, TimeRulesFollowTheClock) {
+  const std::string fallback = UniqueUrl("later");
+  const json link =
+      CreateLink({{"url", fallback},
+                  {"rules",
+                   {{{"if", {{"before", UtcTimestamp(3600)}}}, {"url", "https://early.example/"}},
+                    {{"if", {{"after", UtcTimestamp(7200)}}}, {"url", "https://late.example/"}}}}});
+  EXPECT_EQ(From(Code(link), "81.2.69.10", kChrome), "https://early.example/");
+}
+
+TEST_F(TargetingTest, VariantsSplitByWeightAndStickToAVisitor) {
+  const json link = CreateLink({{"url", UniqueUrl()},
+                                {"variants",
+                                 {{{"url", "https://a.example/"}, {"weight", 70}},
+                                  {{"url", "https://b.example/"}, {"weight", 30}}}}});
+  const std::string code = Code(link);
+  int a = 0;
+  int b = 0;
+  for (int i = 0; i < 200; ++i) {
+    const std::string ip = "2001:db8::" + std::to_string(i + 1);
+    const std::string first = From(code, ip, kChrome);
+    EXPECT_EQ(From(code, ip, kChrome), first) << "the same visitor, the same variant";
+    if (first == "https://a.example/") ++a;
+    if (first == "https://b.example/") ++b;
+  }
+  EXPECT_EQ(a + b, 200);
+  // 70/30 of 200 visitors; a fair split cannot land outside this (binomial, > 5 sigma).
+  EXPECT_GT(a, 105) << a << " / " << b;
+  EXPECT_GT(b, 25) << a << " / " << b;
+  // PATCH can take the variants away again.
+  ASSERT_EQ(Admin().Patch("/v1/urls/" + code, {{"variants", nullptr}}).status, 200);
+  EXPECT_EQ(From(code, "2001:db8::1", kChrome), link["url"]);
+}
+
+TEST_F(TargetingTest, OsConditionsTakeTheStatsSpellingsToo) {
+  const json link =
+      CreateLink({{"url", UniqueUrl()},
+                  {"rules", {{{"if", {{"os", {"Mac OS X"}}}}, {"url", "https://mac.example/"}}}}});
+  const char* safari_mac =
+      "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) "
+      "Version/17.5 Safari/605.1.15";
+  EXPECT_EQ(From(Code(link), "81.2.69.10", safari_mac), "https://mac.example/");
+  EXPECT_EQ(link["rules"][0]["if"]["os"][0], "macOS");
 }
 
 // --well-known-dir: app-link documents for phones.

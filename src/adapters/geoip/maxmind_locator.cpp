@@ -55,6 +55,45 @@ MaxMindLocator::MaxMindLocator(std::unique_ptr<MMDB_s> db) : db_(std::move(db)) 
 
 MaxMindLocator::~MaxMindLocator() { MMDB_close(db_.get()); }
 
+namespace {
+// The UTF-8 string at `path` in `entry` as a view into the mapped database, or empty.
+std::string_view ViewAt(MMDB_entry_s& entry, const char* const* path) {
+  MMDB_entry_data_s data{};
+  if (MMDB_aget_value(&entry, &data, path) != MMDB_SUCCESS || !data.has_data ||
+      data.type != MMDB_DATA_TYPE_UTF8_STRING) {
+    return {};
+  }
+  return {data.utf8_string, data.data_size};
+}
+
+bool IsCountryCodeView(std::string_view code) {
+  return code.size() == 2 && std::ranges::all_of(code, [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+}  // namespace
+
+std::string_view MaxMindLocator::CountryCode(const std::array<std::uint8_t, 16>& ip) const {
+  sockaddr_in v4{};
+  sockaddr_in6 v6{};
+  const sockaddr* address = nullptr;
+  if (IsIpv4Mapped(ip)) {
+    v4.sin_family = AF_INET;
+    std::memcpy(&v4.sin_addr, ip.data() + 12, 4);
+    address = reinterpret_cast<const sockaddr*>(&v4);
+  } else {
+    v6.sin6_family = AF_INET6;
+    std::memcpy(&v6.sin6_addr, ip.data(), 16);
+    address = reinterpret_cast<const sockaddr*>(&v6);
+  }
+  int mmdb_error = MMDB_SUCCESS;
+  MMDB_lookup_result_s result = MMDB_lookup_sockaddr(db_.get(), address, &mmdb_error);
+  if (mmdb_error != MMDB_SUCCESS || !result.found_entry) return {};
+  static constexpr const char* kCountry[] = {"country", "iso_code", nullptr};
+  static constexpr const char* kRegisteredCountry[] = {"registered_country", "iso_code", nullptr};
+  std::string_view country = ViewAt(result.entry, kCountry);
+  if (!IsCountryCodeView(country)) country = ViewAt(result.entry, kRegisteredCountry);
+  return IsCountryCodeView(country) ? country : std::string_view();
+}
+
 ports::GeoInfo MaxMindLocator::Locate(const std::array<std::uint8_t, 16>& ip) const {
   sockaddr_in v4{};
   sockaddr_in6 v6{};

@@ -28,6 +28,7 @@ class MaxMindLocator final : public ports::GeoLocator {
   // IPv4-mapped addresses are looked up as IPv4, so IPv4 data is found in both IPv4-only
   // databases and the IPv4 subtree (::/96) of IPv6 ones, whether or not ::ffff:0:0/96 is aliased.
   ports::GeoInfo Locate(const std::array<std::uint8_t, 16>& ip) const override;
+  std::string_view CountryCode(const std::array<std::uint8_t, 16>& ip) const override;
 
  private:
   explicit MaxMindLocator(std::unique_ptr<MMDB_s> db);

@@ -11,6 +11,9 @@ namespace kurz::adapters::geoip {
 class NoGeoLocator final : public ports::GeoLocator {
  public:
   ports::GeoInfo Locate(const std::array<std::uint8_t, 16>& /*ip*/) const override { return {}; }
+  std::string_view CountryCode(const std::array<std::uint8_t, 16>& /*ip*/) const override {
+    return {};
+  }
 };
 
 }  // namespace kurz::adapters::geoip

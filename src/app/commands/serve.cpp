@@ -36,6 +36,7 @@
 #include "app/signals.hpp"
 #include "core/code_scrambler.hpp"
 #include "core/metrics_writer.hpp"
+#include "core/targeting.hpp"
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "http/worker_pool.hpp"
@@ -419,6 +420,7 @@ int Serve(int argc, char** argv) {
   api_options.rate_limit_redirect = config->rate_limit_redirect;
   api_options.trusted_proxies = config->trusted_proxies;
   std::memcpy(&api_options.click_id_prefix, prefix.data(), prefix.size());
+  api_options.sticky_secret = core::StickySecretOf(*ip_secret);
   if (!config->well_known_dir.empty()) {
     auto documents = LoadWellKnown(config->well_known_dir);
     if (!documents) return Fail(documents.error().detail, kExitUsage);
@@ -428,6 +430,7 @@ int Serve(int argc, char** argv) {
 
   http::ApiDeps deps{links, accounts, *backends->stats, cache, clicks, clock, workers, {}, nullptr};
   deps.user_agents = enrichment->user_agents.get();
+  deps.geo = enrichment->geo.get();
   const adapters::qr::QrcodegenEncoder qr_encoder;
   deps.qr = &qr_encoder;
   deps.readiness.push_back(PingCheck("database", backends->ping));

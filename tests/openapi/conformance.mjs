@@ -454,7 +454,23 @@ try {
   await call("GET", "/NoSuchCode9", { key: null, expect: 404 });
   await call("GET", "/NoSuchCode9", { key: null, accept: "application/json", expect: 404 });
   await call("GET", "/not.a.code", { key: null, expect: 404 });
-  await call("POST", `/${code}`, { key: null, body: "", expect: 405 });
+  await call("POST", `/${code}`, { key: null, body: "", expect: 415 });
+  await call("POST", `/${code}`, { key: null, body: "password=whatever1",
+    type: "application/x-www-form-urlencoded", expect: 405 });
+  const secret = await call("POST", "/v1/urls", {
+    json: { url: `https://example.com/${unique()}`, password: "correct horse" }, expect: 201 });
+  await call("GET", `/${secret.json.code}`, { key: null, expect: 200 });
+  await call("GET", `/${secret.json.code}`, { key: null, accept: "application/json", expect: 401 });
+  await call("POST", `/${secret.json.code}`, { key: null, body: "password=wrong+horse",
+    type: "application/x-www-form-urlencoded", expect: 401 });
+  await call("POST", `/${secret.json.code}`, { key: null, body: "password=correct+horse",
+    type: "application/x-www-form-urlencoded", expect: 301 });
+  await call("POST", `/${secret.json.code}`, { key: null, body: "pass=1",
+    type: "application/x-www-form-urlencoded", expect: 400 });
+  await call("POST", "/NoSuchCode9", { key: null, body: "password=whatever1",
+    type: "application/x-www-form-urlencoded", expect: 404 });
+  await call("GET", "/.well-known/apple-app-site-association", { key: null, expect: 404 });
+  await call("GET", "/.well-known/assetlinks.json", { key: null, expect: 404 });
   await call("GET", `/v1/urls/${code}/stats`, { expect: 200 });
   await call("GET", `/v1/urls/${code}/stats?from=2026-01-01&to=2026-01-31&top=3`, { expect: 200 });
   await call("GET", `/v1/urls/${code}/stats?top=0`, { expect: 400 });
@@ -706,7 +722,7 @@ try {
   await call("POST", "/v1/urls/bulk", { key: reader.json.key, json: { items: [{ url: url() }] },
     expect: 403 });
   await call("POST", "/v1/urls/bulk", { json: { items: Array.from({ length: 1000 }, () =>
-    ({ url: `https://example.com/${"x".repeat(100)}` })) }, expect: 413 });
+    ({ url: `https://example.com/${"x".repeat(1100)}` })) }, expect: 413 });
   await call("GET", "/v1/urls/bulk", { expect: 405 });
 
   // Keys.

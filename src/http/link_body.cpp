@@ -87,7 +87,7 @@ Parsed<std::int64_t> MaxClicks(const Json& v) {
 }
 
 Parsed<std::vector<core::TargetRule>> Rules(const Json& v) {
-  if (!v.is_array()) return Bad("rules must be an array of {\"if\": {...}, \"url\": ...}");
+  if (!v.is_array()) return Bad(R"(rules must be an array of {"if": {...}, "url": ...})");
   if (v.size() > core::kMaxRules) return Bad("rules: at most 20");
   std::vector<core::TargetRule> rules;
   for (std::size_t i = 0; i < v.size(); ++i) {
@@ -138,7 +138,7 @@ Parsed<std::vector<core::TargetRule>> Rules(const Json& v) {
 }
 
 Parsed<std::vector<core::Variant>> Variants(const Json& v) {
-  if (!v.is_array()) return Bad("variants must be an array of {\"url\": ..., \"weight\": n}");
+  if (!v.is_array()) return Bad(R"(variants must be an array of {"url": ..., "weight": n})");
   std::vector<core::Variant> variants;
   for (std::size_t i = 0; i < v.size(); ++i) {
     const std::string at = "variants[" + std::to_string(i) + "]";

@@ -116,9 +116,11 @@ Response AnswerLinkWithOptions(ApiContext& ctx, const Request& r, Reply& reply,
       return PasswordFormResponse(reply, 200, code, r.query, false);
     }
     case core::RedirectStep::kPreview: {
-      Response out = reply.Text(
-          200, answer.content_type,
-          PreviewPage(*answer.options->og, ctx.options.base_url + "/" + std::string(code)));
+      const core::OpenGraph og = answer.options != nullptr
+                                     ? answer.options->og.value_or(core::OpenGraph{})
+                                     : core::OpenGraph{};
+      Response out = reply.Text(200, answer.content_type,
+                                PreviewPage(og, ctx.options.base_url + "/" + std::string(code)));
       RecordClick(ctx, r, ClientIp(ctx, r), code, now);
       return out;
     }

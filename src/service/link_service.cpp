@@ -486,7 +486,7 @@ core::Result<bool> LinkService::UseClick(std::string_view code) { return store_.
 core::Result<bool> LinkService::HasClicksLeft(std::string_view code) {
   auto link = store_.Find(code);
   if (!link) return std::unexpected(link.error());
-  return !link->deleted_at && link->max_clicks && link->clicks_used < *link->max_clicks;
+  return !link->deleted_at && link->clicks_used < link->max_clicks.value_or(0);
 }
 
 void LinkService::Changed(std::string_view code, const ports::CachedRedirect& shared_value) {

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <limits>
 #include <map>
+#include <ranges>
 
 #include "adapters/memory/guard.hpp"
 #include "core/short_code.hpp"
@@ -213,8 +214,8 @@ Result<std::vector<core::TagCount>> MemoryLinkStore::ListTags(std::int64_t owner
       auto owner = live_by_owner_.find(owner_id);
       if (owner != live_by_owner_.end()) {
         // Oldest first, so each tag keeps the spelling of its first use.
-        for (auto it = owner->second.rbegin(); it != owner->second.rend(); ++it) {
-          for (const std::string& tag : links_.find(it->second)->second.tags) {
+        for (const OwnerKey& key : std::ranges::reverse_view(owner->second)) {
+          for (const std::string& tag : links_.find(key.second)->second.tags) {
             auto [entry, fresh] = by_key.try_emplace(Folded(tag), core::TagCount{tag, 0});
             ++entry->second.links;
           }

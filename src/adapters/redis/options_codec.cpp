@@ -53,9 +53,9 @@ std::string EncodeOptions(const core::LinkOptions& o) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-std::shared_ptr<const core::LinkOptions> DecodeOptions(std::string_view text) {
+std::shared_ptr<const core::LinkOptions> DecodeOptions(std::string_view json) {
   try {
-    const Json j = Json::parse(text);
+    const Json j = Json::parse(json);
     if (!j.is_object()) return nullptr;
     auto o = std::make_shared<core::LinkOptions>();
     o->forward_query = j.value("fq", false);

@@ -120,7 +120,7 @@ core::Result<std::pair<std::string, std::string>> LoadWellKnown(const std::strin
     if (!in.good() && !in.eof()) {
       return core::Fail(core::ErrorCode::kInvalidArgument, "cannot read " + path.string());
     }
-    if (body.size() > 128 * 1024 || !nlohmann::json::accept(body)) {
+    if (body.size() > std::size_t{128} * 1024 || !nlohmann::json::accept(body)) {
       return core::Fail(core::ErrorCode::kInvalidArgument,
                         path.string() + ": not a JSON document of at most 128 KiB");
     }

@@ -76,6 +76,7 @@ std::set<Operation> ServedOperations() {
   });
   out.emplace(std::string(kRedirectPattern), "get");
   out.emplace(std::string(kRedirectPattern), "head");
+  out.emplace(std::string(kRedirectPattern), "post");  // the password form (http/password_post)
   return out;
 }
 

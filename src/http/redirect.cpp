@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,12 +79,16 @@ class CountryOf final : public core::CountryLookup {
 };
 
 // What rules and variants test, built only for links that have them (plain links never pay).
+// The sticky key mixes in the code, so that one visitor's variants of different links are
+// independent experiments.
 struct Targeting {
   Targeting(ApiContext& ctx, const Request& req, const core::IpAddress& client, core::Micros now)
       : country(ctx.deps.geo, client),
         visitor(req.user_agent, req.accept_language,
-                core::StickyKey(client, core::DateOf(now), ctx.options.sticky_secret), now,
-                &country) {}
+                core::StickyKey(
+                    client, core::DateOf(now),
+                    ctx.options.sticky_secret ^ std::hash<std::string_view>{}(req.path.substr(1))),
+                now, &country) {}
   CountryOf country;
   core::VisitorFacts visitor;
 };

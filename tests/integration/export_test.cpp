@@ -75,7 +75,7 @@ json LinkFromRow(const std::vector<std::string>& cells, const json& like) {
   link["is_custom"] = by_name["is_custom"] == "true";
   link["click_count"] = std::stoll(by_name["click_count"]);
   if (like.contains("title")) {
-    link["title"] = by_name["title"].empty() ? json(nullptr) : json(by_name["title"]);
+    link["title"] = by_name["title"];  // a string, "" when the link has none
   }
   if (like.contains("tags")) link["tags"] = json::parse(by_name["tags"]);
   link["metadata"] = json::parse(by_name["metadata"]);

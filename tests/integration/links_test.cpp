@@ -229,7 +229,7 @@ std::vector<BadCreate> BadCreates() {
       {"CodeWithDot", UrlBody(R"("custom_code":"bad.code")"), "invalid_code"},
       {"CodeNonAscii", UrlBody(R"("custom_code":"caf\u00e9-code")"), "invalid_code"},
       {"RedirectType303", UrlBody(R"("redirect_type":303)"), "invalid_argument"},
-      {"RedirectType308", UrlBody(R"("redirect_type":308)"), "invalid_argument"},
+      {"RedirectType304", UrlBody(R"("redirect_type":304)"), "invalid_argument"},
       {"RedirectType200", UrlBody(R"("redirect_type":200)"), "invalid_argument"},
       {"ExpiresAtPast", UrlBody(R"("expires_at":"2001-01-01T00:00:00Z")"), "invalid_argument"},
       {"ExpiresAtMalformed", UrlBody(R"("expires_at":"tomorrow")"), "invalid_argument"},

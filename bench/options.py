@@ -89,6 +89,7 @@ def main():
     work = tempfile.mkdtemp(prefix="kurz-bench-options-")
     geo = mmdb(work)
     extra = ["--geoip", geo] if geo else []
+    os.makedirs(os.path.join(work, "data"))
     kurz = run.Kurz(args.kurz, os.path.join(work, "data"), threads=None, extra=extra)
     try:
         plain = make_links(kurz.url, args.links, False, "plain")

@@ -63,6 +63,18 @@ std::string Folded(std::string_view text) {
   return out;
 }
 
+// The tags in their order, each kept once (its first spelling) when compared case-insensitively.
+std::vector<std::string> UniqueTags(std::vector<std::string> tags) {
+  std::vector<std::string> out;
+  for (std::string& tag : tags) {
+    const std::string key = Folded(tag);
+    if (std::ranges::none_of(out, [&](const std::string& t) { return Folded(t) == key; })) {
+      out.push_back(std::move(tag));
+    }
+  }
+  return out;
+}
+
 core::Error Invalid(std::string message) {
   return core::Error{core::ErrorCode::kInvalidArgument, std::move(message)};
 }
@@ -108,28 +120,25 @@ core::Result<void> LinkService::ApplyOptions(LinkOptionsInput input, core::Link&
   for (core::TargetRule& rule : link.rules) core::NormalizeRuleConditions(rule.when);
   link.variants = std::move(input.variants);
   link.og = std::move(input.og);
-  link.tags.clear();
-  for (std::string& tag : input.tags) {
-    const std::string key = Folded(tag);
-    const bool seen =
-        std::ranges::any_of(link.tags, [&](const auto& t) { return Folded(t) == key; });
-    if (!seen) link.tags.push_back(std::move(tag));
-  }
+  link.tags = UniqueTags(std::move(input.tags));
+  link.password_hash.reset();
   if (input.password) {
-    const std::size_t n = CodePoints(*input.password);
-    if (n < core::kMinPasswordLength || n > core::kMaxPasswordLength) {
-      return std::unexpected(Invalid("password must be 8 to 128 characters"));
-    }
-    if (hasher_ == nullptr) {
-      return core::Fail(core::ErrorCode::kUnavailable, "this server cannot hash passwords");
-    }
-    auto hash = hasher_->Hash(*input.password);
+    auto hash = HashPassword(*input.password);
     if (!hash) return std::unexpected(hash.error());
     link.password_hash = std::move(*hash);
-  } else {
-    link.password_hash.reset();
   }
   return {};
+}
+
+core::Result<std::string> LinkService::HashPassword(std::string_view password) const {
+  const std::size_t n = CodePoints(password);
+  if (n < core::kMinPasswordLength || n > core::kMaxPasswordLength) {
+    return std::unexpected(Invalid("password must be 8 to 128 characters"));
+  }
+  if (hasher_ == nullptr) {
+    return core::Fail(core::ErrorCode::kUnavailable, "this server cannot hash passwords");
+  }
+  return hasher_->Hash(password);
 }
 
 core::Result<void> LinkService::CheckLink(const core::Link& link) const {
@@ -430,15 +439,7 @@ core::Result<core::Link> LinkService::Update(const Principal& who, std::string_v
   }
   if (patch.metadata_json) link.metadata_json = std::move(*patch.metadata_json);
   if (patch.title) link.title = std::move(*patch.title);
-  if (patch.tags) {
-    link.tags.clear();
-    for (std::string& tag : *patch.tags) {
-      const std::string key = Folded(tag);
-      if (std::ranges::none_of(link.tags, [&](const auto& t) { return Folded(t) == key; })) {
-        link.tags.push_back(std::move(tag));
-      }
-    }
-  }
+  if (patch.tags) link.tags = UniqueTags(std::move(*patch.tags));
   if (patch.forward_query) link.forward_query = *patch.forward_query;
   if (patch.max_clicks) link.max_clicks = *patch.max_clicks;
   if (patch.expired_url) link.expired_url = std::move(*patch.expired_url);
@@ -450,17 +451,9 @@ core::Result<core::Link> LinkService::Update(const Principal& who, std::string_v
   if (patch.og) link.og = std::move(*patch.og);
   if (auto ok = CheckLink(link); !ok) return std::unexpected(ok.error());
   if (patch.password) {
-    if (!*patch.password) {
-      link.password_hash.reset();
-    } else {
-      const std::size_t n = CodePoints(**patch.password);
-      if (n < core::kMinPasswordLength || n > core::kMaxPasswordLength) {
-        return std::unexpected(Invalid("password must be 8 to 128 characters"));
-      }
-      if (hasher_ == nullptr) {
-        return core::Fail(core::ErrorCode::kUnavailable, "this server cannot hash passwords");
-      }
-      auto hash = hasher_->Hash(**patch.password);
+    link.password_hash.reset();
+    if (*patch.password) {
+      auto hash = HashPassword(**patch.password);
       if (!hash) return std::unexpected(hash.error());
       link.password_hash = std::move(*hash);
     }

@@ -152,6 +152,9 @@ class LinkService {
   static core::ResolvedLink ValueOf(const core::Link& link);
   // Checks and converts the options of a create into the link (hashing the password).
   core::Result<void> ApplyOptions(LinkOptionsInput input, core::Link& link) const;
+  // The argon2id hash of a link password of 8 to 128 characters (invalid_argument otherwise;
+  // unavailable without a hasher).
+  core::Result<std::string> HashPassword(std::string_view password) const;
   // Checks everything that create and PATCH both require of a link's final state.
   core::Result<void> CheckLink(const core::Link& link) const;
   // A validated, not yet stored link of who (code left to the caller).
